@@ -1,0 +1,367 @@
+//! The subcommands. Each returns `Ok(true)` when everything it checked
+//! passed, `Ok(false)` when it ran but something did not pass (exit 1), and
+//! `Err` when it could not run (exit 2).
+
+use std::io::{IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use catalog::{Catalog, Exercise, Lesson};
+
+use crate::grade::{self, Request};
+use crate::progress::Store;
+use crate::report::{Report, Status, SubjectKind, render_benchmarks};
+
+/// What every command needs: the catalogue and the progress store.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The loaded catalogue.
+    pub catalog: Catalog,
+    /// Where progress lives.
+    pub store: Store,
+}
+
+impl Ctx {
+    /// Finds the workspace from `start` and loads it.
+    pub fn load(start: &Path) -> anyhow::Result<Ctx> {
+        let root = crate::find_root(start)?;
+        let catalog = Catalog::load(&root)?;
+        let store = Store::open(&root);
+        Ok(Ctx { catalog, store })
+    }
+
+    fn exercise(&self, slug: &str) -> anyhow::Result<(&Lesson, &Exercise)> {
+        let Some(lesson) = self.catalog.lesson(slug) else {
+            let known: Vec<&str> = self.catalog.exercises().map(|(l, _)| l.slug.as_str()).collect();
+            bail!("no exercise `{slug}`; the exercises are: {}", known.join(", "));
+        };
+        let ex = lesson.exercise.as_ref().with_context(|| format!("lesson `{slug}` has no exercise"))?;
+        Ok((lesson, ex))
+    }
+
+    fn rel(&self, p: &Path) -> String {
+        p.strip_prefix(&self.catalog.root).unwrap_or(p).display().to_string()
+    }
+}
+
+/// Arguments of `grade`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GradeArgs {
+    /// The exercise to grade (default: all, in course order).
+    pub exercise: Option<String>,
+    /// Only this stage (its number, from 1).
+    #[arg(long)]
+    pub stage: Option<usize>,
+    /// Seed for the stages' randomness (a failure prints the one it used).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Grade the reference solution instead of your crate.
+    #[arg(long, conflicts_with = "krate")]
+    pub reference: bool,
+    /// Print one JSON object (or an array, for all exercises) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Grade the crate in this folder (a mutant, a fixture) instead of yours.
+    #[arg(long = "crate", value_name = "DIR", hide = true)]
+    pub krate: Option<PathBuf>,
+    /// Override every stage's time limit, in milliseconds.
+    #[arg(long, hide = true)]
+    pub timeout_ms: Option<u64>,
+}
+
+/// `grade`: one exercise or all of them.
+pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
+    let slugs: Vec<String> = match &args.exercise {
+        Some(s) => vec![s.clone()],
+        None => ctx.catalog.exercises().map(|(l, _)| l.slug.clone()).collect(),
+    };
+    if args.stage.is_some() && slugs.len() != 1 {
+        bail!("--stage needs an exercise: `cargo grade <exercise> --stage N`");
+    }
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let mut reports = Vec::new();
+    for slug in &slugs {
+        let (lesson, ex) = ctx.exercise(slug)?;
+        let (subject_dir, kind, command) = match (&args.krate, args.reference) {
+            (Some(dir), _) => (dir.clone(), SubjectKind::Learner, format!("cargo grader grade {slug} --crate {}", dir.display())),
+            (None, true) => (ex.solution_dir.clone(), SubjectKind::Reference, format!("cargo grade {slug} --reference")),
+            (None, false) => (ex.crate_dir.clone(), SubjectKind::Learner, format!("cargo grade {slug}")),
+        };
+        if !args.json {
+            let whose = match (&args.krate, kind) {
+                (Some(_), _) => format!("the crate in {}", ctx.rel(&subject_dir)),
+                (None, SubjectKind::Reference) => format!("the reference ({})", ctx.rel(&subject_dir)),
+                (None, SubjectKind::Learner) => format!("your crate ({})", ctx.rel(&subject_dir)),
+            };
+            eprintln!("grading {slug}: {whose}, seed {seed}…");
+        }
+        let request = Request {
+            catalog: &ctx.catalog,
+            lesson,
+            exercise: ex,
+            subject_dir,
+            kind,
+            only_stage: args.stage,
+            seed,
+            timeout: args.timeout_ms.map(Duration::from_millis),
+            command,
+        };
+        let report = grade::grade(&request)?;
+        let is_learners = args.krate.is_none() && !args.reference;
+        if is_learners && args.stage.is_none() {
+            ctx.store.record(&report)?;
+        }
+        if !args.json {
+            print!("{}", report.render(&format!("{} — {}", lesson.slug, lesson.title)));
+            if is_learners {
+                println!("{}", next_step(slug, ex, &report));
+            }
+            println!();
+        }
+        reports.push(report);
+    }
+    if args.json {
+        let json = if args.exercise.is_some() && reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])?
+        } else {
+            serde_json::to_string_pretty(&reports)?
+        };
+        println!("{json}");
+    }
+    Ok(reports.iter().all(|r| r.passed))
+}
+
+fn next_step(slug: &str, ex: &Exercise, report: &Report) -> String {
+    match report.first_problem() {
+        None if report.passed => format!(
+            "All stages pass. Read the reference with `cargo grader solution {slug}`, or compare with `cargo grader compare {slug}`."
+        ),
+        None => String::new(),
+        Some((n, stage)) => {
+            let title = ex.stages.get(n - 1).map_or("", |s| s.title.as_str());
+            match stage.status {
+                Status::NotImplemented => format!("next: implement what stage {n} ({title}) needs; `cargo grader hint {slug}` if stuck."),
+                _ => format!("next: fix stage {n} ({title}); `cargo grader hint {slug}` for a hint."),
+            }
+        }
+    }
+}
+
+/// `status`: a table of lessons and what to do next.
+pub fn status(ctx: &Ctx) -> anyhow::Result<bool> {
+    let progress = ctx.store.load()?;
+    println!("{}\n", ctx.catalog.title);
+    let width = ctx.catalog.lessons.iter().map(|l| l.title.chars().count()).max().unwrap_or(0);
+    let mut next: Option<String> = None;
+    for (i, lesson) in ctx.catalog.lessons.iter().enumerate() {
+        let Some(ex) = &lesson.exercise else {
+            println!("{:>2}. {:width$}  (reading only)", i + 1, lesson.title);
+            continue;
+        };
+        let p = progress.exercise.get(&lesson.slug);
+        let passed = p.map_or(0, |p| ex.stages.iter().filter(|s| p.passed.contains(&s.id)).count());
+        let total = ex.stages.len();
+        let bar: String = (0..total).map(|k| if k < passed { '■' } else { '□' }).collect();
+        let state = match p {
+            Some(p) if p.complete => "complete".to_string(),
+            Some(_) => format!("{passed}/{total} stages"),
+            None => "not started".to_string(),
+        };
+        println!("{:>2}. {:width$}  {bar}  {state:<12}  cargo grade {}", i + 1, lesson.title, lesson.slug);
+        if next.is_none() && !p.is_some_and(|p| p.complete) {
+            let stage = ex.stages.iter().find(|s| !p.is_some_and(|p| p.passed.contains(&s.id)));
+            next = Some(match stage {
+                Some(s) => format!(
+                    "next: read {}, then make stage \"{}\" pass: cargo grade {}",
+                    ctx.rel(&lesson.file),
+                    s.title,
+                    lesson.slug
+                ),
+                None => format!("next: cargo grade {}", lesson.slug),
+            });
+        }
+    }
+    println!("\n{}", next.unwrap_or_else(|| "Every exercise is complete. Well done.".into()));
+    Ok(true)
+}
+
+/// `hint`: the next hint of the first stage not passed, one at a time.
+pub fn hint(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
+    let (_, ex) = ctx.exercise(slug)?;
+    let mut progress = ctx.store.load()?;
+    let entry = progress.exercise.entry(slug.to_string()).or_default();
+    let Some((n, stage)) = ex.stages.iter().enumerate().find(|(_, s)| !entry.passed.contains(&s.id)) else {
+        println!("Every stage of {slug} passes: no hint needed. `cargo grader solution {slug}` shows the reference.");
+        return Ok(true);
+    };
+    let shown = entry.hints_shown.get(&stage.id).copied().unwrap_or(0);
+    let total = stage.hints.len();
+    if shown >= total {
+        println!(
+            "stage {}/{}  {}\nYou have seen all {total} hints for this stage. Re-read the lesson section it names, or look at the reference: `cargo grader solution {slug}`.",
+            n + 1,
+            ex.stages.len(),
+            stage.title
+        );
+        return Ok(true);
+    }
+    println!("stage {}/{}  {}\nhint {}/{total}: {}", n + 1, ex.stages.len(), stage.title, shown + 1, stage.hints[shown]);
+    if shown + 1 < total {
+        println!("(run `cargo grader hint {slug}` again for the next one)");
+    }
+    entry.hints_shown.insert(stage.id.clone(), shown + 1);
+    ctx.store.save(&progress)?;
+    Ok(true)
+}
+
+/// The `.rs` files of a crate's `src/`, relative to `src/`, sorted.
+fn sources(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(base, &path, out)?;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path.strip_prefix(base).unwrap_or(&path).to_path_buf());
+            }
+        }
+        Ok(())
+    }
+    let src = dir.join("src");
+    let mut out = vec![];
+    walk(&src, &src, &mut out).with_context(|| format!("reading {}", src.display()))?;
+    out.sort();
+    Ok(out)
+}
+
+/// `solution`: print the reference's sources.
+pub fn solution(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
+    let (_, ex) = ctx.exercise(slug)?;
+    for file in sources(&ex.solution_dir)? {
+        let path = ex.solution_dir.join("src").join(&file);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        println!("// ─── {} ───\n{text}", ctx.rel(&path));
+    }
+    Ok(true)
+}
+
+/// `compare`: a diff of your sources against the reference's, then the
+/// benchmark stage, which measures both side by side.
+pub fn compare(ctx: &Ctx, slug: &str, seed: Option<u64>) -> anyhow::Result<bool> {
+    let (lesson, ex) = ctx.exercise(slug)?;
+    let mine = sources(&ex.crate_dir)?;
+    let theirs = sources(&ex.solution_dir)?;
+    let mut files: Vec<&PathBuf> = mine.iter().chain(theirs.iter()).collect();
+    files.sort();
+    files.dedup();
+    for file in files {
+        let read = |dir: &Path| std::fs::read_to_string(dir.join("src").join(file)).unwrap_or_default();
+        let (a, b) = (read(&ex.crate_dir), read(&ex.solution_dir));
+        let diff = similar::TextDiff::from_lines(&a, &b);
+        let header = (
+            format!("yours: {}", ctx.rel(&ex.crate_dir.join("src").join(file))),
+            format!("reference: {}", ctx.rel(&ex.solution_dir.join("src").join(file))),
+        );
+        print!("{}", diff.unified_diff().context_radius(3).header(&header.0, &header.1));
+    }
+    let bench = ex.stages.len();
+    let request = Request {
+        catalog: &ctx.catalog,
+        lesson,
+        exercise: ex,
+        subject_dir: ex.crate_dir.clone(),
+        kind: SubjectKind::Learner,
+        only_stage: Some(bench),
+        seed: seed.unwrap_or_else(rand::random),
+        timeout: None,
+        command: format!("cargo grade {slug}"),
+    };
+    eprintln!("\nbenchmarking yours against the reference (stage {bench})…");
+    let report = grade::grade(&request)?;
+    if report.benchmarks.is_empty() {
+        print!("{}", report.render(&format!("{slug}: benchmark stage")));
+    } else {
+        print!("{}", render_benchmarks(&report.benchmarks));
+    }
+    Ok(report.passed)
+}
+
+/// `reset`: back up the learner's crate, then restore the pristine stub.
+pub fn reset(ctx: &Ctx, slug: &str, yes: bool) -> anyhow::Result<bool> {
+    let (_, ex) = ctx.exercise(slug)?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("reset overwrites {}; pass --yes to confirm when not at a terminal", ctx.rel(&ex.crate_dir));
+        }
+        print!("Replace {} with the pristine stub? Your code is backed up first. [y/N] ", ctx.rel(&ex.crate_dir));
+        std::io::stdout().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            println!("Nothing changed.");
+            return Ok(true);
+        }
+    }
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let backup = ctx.catalog.root.join(".grader/backups").join(format!("{slug}-{stamp}"));
+    copy_tree(&ex.crate_dir, &backup).with_context(|| format!("backing up to {}", backup.display()))?;
+    std::fs::remove_dir_all(&ex.crate_dir).with_context(|| format!("clearing {}", ex.crate_dir.display()))?;
+    copy_tree(&ex.pristine_dir, &ex.crate_dir).with_context(|| format!("restoring {}", ex.crate_dir.display()))?;
+    println!("Restored the pristine stub in {}. Your code is in {}.", ctx.rel(&ex.crate_dir), ctx.rel(&backup));
+    Ok(true)
+}
+
+/// Copies a crate's folder, leaving out `target/`.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_name() == "target" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_tree(&path, &to.join(entry.file_name()))?;
+        } else {
+            std::fs::copy(&path, to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `watch`: grade, then grade again after each save (debounced; `target/`
+/// is ignored). Runs until interrupted.
+pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
+    let progress = ctx.store.load()?;
+    let slug = match slug {
+        Some(s) => s.to_string(),
+        None => ctx
+            .catalog
+            .exercises()
+            .find(|(l, _)| !progress.exercise.get(&l.slug).is_some_and(|p| p.complete))
+            .or_else(|| ctx.catalog.exercises().next())
+            .map(|(l, _)| l.slug.clone())
+            .context("the course has no exercise")?,
+    };
+    let (_, ex) = ctx.exercise(&slug)?;
+    let (tx, rx) = mpsc::channel();
+    let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(300), tx)?;
+    debouncer.watcher().watch(&ex.crate_dir, notify_debouncer_mini::notify::RecursiveMode::Recursive)?;
+    let args = GradeArgs { exercise: Some(slug.clone()), stage: None, seed: None, reference: false, json: false, krate: None, timeout_ms: None };
+    loop {
+        grade(ctx, &args)?;
+        println!("watching {} for changes (Ctrl-C to stop)…", ctx.rel(&ex.crate_dir));
+        // Wait for a batch of events that touches something outside target/.
+        loop {
+            let events = rx.recv().context("the file watcher stopped")?;
+            let relevant = events.map_or(true, |evs| {
+                evs.iter().any(|e| !e.path.components().any(|c| c.as_os_str() == "target"))
+            });
+            if relevant {
+                break;
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Grading: build the runner, run each stage isolated, turn what happened
+//! into a report that teaches.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use catalog::{Catalog, Exercise, Lesson};
+use grader_protocol::{Failure, PanicReport, Verdict};
+
+use crate::isolate::{self, Exit, Finished, Limits};
+use crate::report::{Report, StageReport, Status, SubjectKind};
+use crate::runner::{self, BuildError, BuildSpec};
+
+/// What to grade and how.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// The catalogue.
+    pub catalog: &'a Catalog,
+    /// The lesson whose exercise is graded.
+    pub lesson: &'a Lesson,
+    /// Its exercise.
+    pub exercise: &'a Exercise,
+    /// The crate to grade: the learner's, the reference, or any other
+    /// implementation of the same contract.
+    pub subject_dir: PathBuf,
+    /// Whose it is, for the report.
+    pub kind: SubjectKind,
+    /// Only this stage (1-based), if set.
+    pub only_stage: Option<usize>,
+    /// Seed of every stage's randomness.
+    pub seed: u64,
+    /// Overrides every stage's time limit (tests of the grader use this).
+    pub timeout: Option<Duration>,
+    /// The command a learner types to grade this again (without stage/seed).
+    pub command: String,
+}
+
+/// Grades one exercise. `Err` only for problems of the course or the
+/// machine; everything the implementation does is in the report.
+pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
+    let ex = req.exercise;
+    let mut stages: Vec<StageReport> = ex
+        .stages
+        .iter()
+        .map(|s| StageReport {
+            id: s.id.clone(),
+            title: s.title.clone(),
+            status: Status::NotRun,
+            message: String::new(),
+            seed: None,
+            millis: 0,
+        })
+        .collect();
+    if let Some(n) = req.only_stage {
+        anyhow::ensure!((1..=stages.len()).contains(&n), "stage {n} does not exist: {} has stages 1 to {}", req.lesson.slug, stages.len());
+    }
+    let spec = BuildSpec { root: &req.catalog.root, suite: &ex.suite, subject: &req.subject_dir, reference: &ex.solution_dir };
+    let runner = match runner::build(&spec) {
+        Ok(r) => r,
+        Err(BuildError::Compile { errors, total }) => {
+            let first = req.only_stage.unwrap_or(1) - 1;
+            let shown = errors.len();
+            let more = if total > shown { format!("\n… and {} more.", total - shown) } else { String::new() };
+            stages[first].status = Status::Failed;
+            stages[first].message = format!(
+                "Your crate does not compile ({total} error{}). The first:\n\n{}{more}\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
+                if total == 1 { "" } else { "s" },
+                errors.join("\n").trim_end(),
+                runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
+            );
+            return Ok(finish(req, stages, vec![]));
+        }
+        Err(BuildError::Cargo(text)) => {
+            let first = req.only_stage.unwrap_or(1) - 1;
+            stages[first].status = Status::Failed;
+            stages[first].message = format!("Cargo could not build your crate:\n\n{text}");
+            return Ok(finish(req, stages, vec![]));
+        }
+        Err(e) => return Err(e).context("preparing the runner"),
+    };
+
+    let mut benchmarks = vec![];
+    for (i, stage) in ex.stages.iter().enumerate() {
+        if req.only_stage.is_some_and(|n| n != i + 1) {
+            continue;
+        }
+        let limits = Limits { timeout: req.timeout.unwrap_or(Duration::from_millis(stage.timeout_ms)), ..Limits::default() };
+        let nonce = nonce();
+        let args = ["stage".to_string(), stage.id.clone(), "--seed".into(), req.seed.to_string()];
+        let finished = isolate::run(&runner.binary, &args, &nonce, limits)
+            .with_context(|| format!("starting {}", runner.binary.display()))?;
+        let report = &mut stages[i];
+        report.seed = Some(req.seed);
+        report.millis = finished.elapsed.as_millis() as u64;
+        let reproduce = format!("reproduce: {} --stage {} --seed {}", req.command, i + 1, req.seed);
+        let hint = stage.hints.first().map(String::as_str);
+        let (status, message) = explain(&req.catalog.root, &finished, limits, hint, &reproduce);
+        report.status = status;
+        report.message = message;
+        if let Some(outcome) = finished.outcome {
+            benchmarks.extend(outcome.benchmarks);
+        }
+        if !status.continues() {
+            break;
+        }
+    }
+    Ok(finish(req, stages, benchmarks))
+}
+
+fn finish(req: &Request<'_>, stages: Vec<StageReport>, benchmarks: Vec<grader_protocol::BenchFigure>) -> Report {
+    let passed = stages.iter().all(|s| match s.status {
+        Status::Passed => true,
+        Status::NotRun => req.only_stage.is_some(),
+        _ => false,
+    }) && benchmarks.iter().all(|b| b.passed);
+    Report { exercise: req.lesson.slug.clone(), subject: req.kind, passed, stages, benchmarks }
+}
+
+/// A fresh unguessable token for one stage.
+fn nonce() -> String {
+    use rand::RngExt;
+    let mut rng = rand::rng();
+    format!("{:032x}", rng.random::<u128>())
+}
+
+/// The stage's status and the message a learner reads.
+fn explain(root: &Path, f: &Finished, limits: Limits, hint: Option<&str>, reproduce: &str) -> (Status, String) {
+    let printed = evidence(f);
+    if let Some(outcome) = &f.outcome {
+        return match &outcome.verdict {
+            Verdict::Passed => (Status::Passed, String::new()),
+            Verdict::Failed(failure) => (Status::Failed, failure_text(failure, hint, reproduce, &printed)),
+            Verdict::Panicked(p) if p.is_not_implemented() => (Status::NotImplemented, not_implemented_text(root, p)),
+            Verdict::Panicked(p) => (Status::Crashed, panic_text(root, p, hint, reproduce, &printed)),
+        };
+    }
+    let stderr = f.stderr.text();
+    let why = match f.exit {
+        Exit::TimedOut => {
+            return (
+                Status::TimedOut,
+                format!(
+                    "The stage did not finish within {}s and was stopped.\nhint: look for a loop whose exit condition never becomes true, or a lock taken twice on one thread (a std Mutex is not reentrant: locking it again while holding it deadlocks).\n{reproduce}{printed}",
+                    limits.timeout.as_secs_f64()
+                ),
+            );
+        }
+        _ if stderr.contains("has overflowed its stack") => {
+            "It overflowed its stack: a recursion that never reaches its base case?".to_string()
+        }
+        _ if stderr.contains("memory allocation of") => format!(
+            "It ran out of memory (a stage may use at most {} MiB): something grows without bound?",
+            limits.memory_bytes >> 20
+        ),
+        Exit::Signal(6) => "It aborted (SIGABRT): `std::process::abort()`, or a panic while panicking?".to_string(),
+        Exit::Signal(sig) => format!("It was killed by signal {sig}."),
+        Exit::Code(code) => format!(
+            "It exited with code {code} before the stage finished: does your code call `std::process::exit`?"
+        ),
+    };
+    (Status::Crashed, format!("The stage's process ended without a result. {why}\n{reproduce}{printed}"))
+}
+
+fn failure_text(f: &Failure, stage_hint: Option<&str>, reproduce: &str, printed: &str) -> String {
+    let mut s = format!("{}\n  expected: {}\n  got:      {}\n", f.situation, f.expected, f.got);
+    if let Some(h) = f.hint.as_deref().or(stage_hint) {
+        s.push_str(&format!("hint: {h}\n"));
+    }
+    s.push_str(reproduce);
+    s.push_str(printed);
+    s
+}
+
+fn not_implemented_text(root: &Path, p: &PanicReport) -> String {
+    let what = p.message.split_once(": ").map_or("", |(_, w)| w);
+    let at = p.location.as_deref().map(|l| relative(root, l)).unwrap_or_default();
+    if what.is_empty() { format!("todo!() at {at}") } else { format!("todo!(\"{what}\") at {at}") }
+}
+
+fn panic_text(root: &Path, p: &PanicReport, hint: Option<&str>, reproduce: &str, printed: &str) -> String {
+    let at = p.location.as_deref().map(|l| format!(" at {}", relative(root, l))).unwrap_or_default();
+    let mut s = format!("Your code panicked{at}:\n  {}\n", p.message.replace('\n', "\n  "));
+    if let Some(h) = hint {
+        s.push_str(&format!("hint: {h}\n"));
+    }
+    s.push_str(reproduce);
+    s.push_str(printed);
+    s
+}
+
+/// What the implementation printed, bounded, for the learner to read.
+fn evidence(f: &Finished) -> String {
+    let mut s = String::new();
+    for (name, c) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
+        if !c.is_empty() {
+            let text = c.text();
+            s.push_str(&format!("\n{name} ({} bytes):\n  | {}", c.total, text.trim_end().replace('\n', "\n  | ")));
+        }
+    }
+    s
+}
+
+/// A source location relative to the workspace root, when it is inside it.
+fn relative(root: &Path, location: &str) -> String {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let prefix = format!("{}/", root.display());
+    location.strip_prefix(&prefix).unwrap_or(location).to_string()
+}

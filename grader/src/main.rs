@@ -1,0 +1,88 @@
+//! `grader`: grade exercises, show hints, compare with the reference.
+//! `cargo grade` is an alias for `cargo run -q -p grader -- grade`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use grader::commands::{self, Ctx, GradeArgs};
+
+/// The course's grader: hidden staged suites, run isolated, that tell you what
+/// to fix next.
+#[derive(Debug, Parser)]
+#[command(name = "grader", version, about, long_about = None)]
+struct Cli {
+    /// The course workspace (default: the nearest folder holding course.toml).
+    #[arg(long, global = true, hide = true)]
+    root: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Your progress: each lesson, its stages passed, what to do next.
+    Status,
+    /// Grade an exercise (or all of them) against its hidden suite.
+    Grade(GradeArgs),
+    /// Re-grade every time you save.
+    Watch {
+        /// The exercise (default: the first one not yet complete).
+        exercise: Option<String>,
+    },
+    /// Show the next hint for the first stage you have not passed.
+    Hint {
+        /// The exercise.
+        exercise: String,
+    },
+    /// Print the reference solution.
+    Solution {
+        /// The exercise.
+        exercise: String,
+    },
+    /// Diff your crate against the reference and benchmark both.
+    Compare {
+        /// The exercise.
+        exercise: String,
+        /// Seed of the benchmark's randomness.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Restore the pristine stub (your code is backed up first).
+    Reset {
+        /// The exercise.
+        exercise: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<bool> {
+    let start = match cli.root {
+        Some(r) => r,
+        None => std::env::current_dir()?,
+    };
+    let ctx = Ctx::load(&start)?;
+    match cli.command.unwrap_or(Command::Status) {
+        Command::Status => commands::status(&ctx),
+        Command::Grade(args) => commands::grade(&ctx, &args),
+        Command::Watch { exercise } => commands::watch(&ctx, exercise.as_deref()),
+        Command::Hint { exercise } => commands::hint(&ctx, &exercise),
+        Command::Solution { exercise } => commands::solution(&ctx, &exercise),
+        Command::Compare { exercise, seed } => commands::compare(&ctx, &exercise, seed),
+        Command::Reset { exercise, yes } => commands::reset(&ctx, &exercise, yes),
+    }
+}
