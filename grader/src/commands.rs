@@ -66,6 +66,9 @@ pub struct GradeArgs {
     /// Grade the crate in this folder (a mutant, a fixture) instead of yours.
     #[arg(long = "crate", value_name = "DIR", hide = true)]
     pub krate: Option<PathBuf>,
+    /// Cargo features for `--crate` (the mutants' switches).
+    #[arg(long, value_delimiter = ',', requires = "krate", hide = true)]
+    pub features: Vec<String>,
     /// Override every stage's time limit, in milliseconds.
     #[arg(long, hide = true)]
     pub timeout_ms: Option<u64>,
@@ -85,7 +88,10 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
     for slug in &slugs {
         let (lesson, ex) = ctx.exercise(slug)?;
         let (subject_dir, kind, command) = match (&args.krate, args.reference) {
-            (Some(dir), _) => (dir.clone(), SubjectKind::Learner, format!("cargo grader grade {slug} --crate {}", dir.display())),
+            (Some(dir), _) => {
+                let features = if args.features.is_empty() { String::new() } else { format!(" --features {}", args.features.join(",")) };
+                (dir.clone(), SubjectKind::Learner, format!("cargo grader grade {slug} --crate {}{features}", dir.display()))
+            }
             (None, true) => (ex.solution_dir.clone(), SubjectKind::Reference, format!("cargo grade {slug} --reference")),
             (None, false) => (ex.crate_dir.clone(), SubjectKind::Learner, format!("cargo grade {slug}")),
         };
@@ -102,6 +108,7 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
             lesson,
             exercise: ex,
             subject_dir,
+            features: args.features.clone(),
             kind,
             only_stage: args.stage,
             seed,
@@ -272,6 +279,7 @@ pub fn compare(ctx: &Ctx, slug: &str, seed: Option<u64>) -> anyhow::Result<bool>
         lesson,
         exercise: ex,
         subject_dir: ex.crate_dir.clone(),
+        features: vec![],
         kind: SubjectKind::Learner,
         only_stage: Some(bench),
         seed: seed.unwrap_or_else(rand::random),
@@ -349,7 +357,7 @@ pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
     let (tx, rx) = mpsc::channel();
     let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(300), tx)?;
     debouncer.watcher().watch(&ex.crate_dir, notify_debouncer_mini::notify::RecursiveMode::Recursive)?;
-    let args = GradeArgs { exercise: Some(slug.clone()), stage: None, seed: None, reference: false, json: false, krate: None, timeout_ms: None };
+    let args = GradeArgs { exercise: Some(slug.clone()), stage: None, seed: None, reference: false, json: false, krate: None, features: vec![], timeout_ms: None };
     loop {
         grade(ctx, &args)?;
         println!("watching {} for changes (Ctrl-C to stop)…", ctx.rel(&ex.crate_dir));

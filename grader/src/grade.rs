@@ -24,6 +24,8 @@ pub struct Request<'a> {
     /// The crate to grade: the learner's, the reference, or any other
     /// implementation of the same contract.
     pub subject_dir: PathBuf,
+    /// Cargo features to enable on the subject (mutants only).
+    pub features: Vec<String>,
     /// Whose it is, for the report.
     pub kind: SubjectKind,
     /// Only this stage (1-based), if set.
@@ -55,7 +57,10 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
     if let Some(n) = req.only_stage {
         anyhow::ensure!((1..=stages.len()).contains(&n), "stage {n} does not exist: {} has stages 1 to {}", req.lesson.slug, stages.len());
     }
-    let spec = BuildSpec { root: &req.catalog.root, suite: &ex.suite, subject: &req.subject_dir, reference: &ex.solution_dir };
+    let spec = BuildSpec { root: &req.catalog.root, suite: &ex.suite, subject: &req.subject_dir,
+        reference: &ex.solution_dir,
+        features: &req.features,
+    };
     let runner = match runner::build(&spec) {
         Ok(r) => r,
         Err(BuildError::Compile { errors, total }) => {
@@ -195,7 +200,7 @@ fn evidence(f: &Finished) -> String {
     for (name, c) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
         if !c.is_empty() {
             let text = c.text();
-            s.push_str(&format!("\n{name} ({} bytes):\n  | {}", c.total, text.trim_end().replace('\n', "\n  | ")));
+            s.push_str(&format!("\n{name} ({} bytes):\n  | {}", c.total, text.trim_matches('\n').trim_end().replace('\n', "\n  | ")));
         }
     }
     s

@@ -32,7 +32,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { timeout: Duration::from_secs(20), memory_bytes: 1 << 30, keep_bytes: 4 << 10 }
+        Limits { timeout: Duration::from_secs(20), memory_bytes: 1 << 30, keep_bytes: 2 << 10 }
     }
 }
 

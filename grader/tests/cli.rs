@@ -1,0 +1,123 @@
+//! What the learner sees: snapshots of the CLI's output (insta + assert_cmd).
+//! Timings are the only thing that varies between runs; they are filtered.
+
+mod common;
+
+use assert_cmd::Command;
+
+/// The grader, run at the workspace root with progress kept in `progress`.
+fn grader(progress: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("grader").expect("the grader binary");
+    cmd.current_dir(common::root()).env("GRADER_PROGRESS", progress);
+    cmd
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    // Stage timings ("  12ms", "  1.5s") at the end of a stage line.
+    s.add_filter(r"(?m)^([✓✗○] stage .*?)  \d+(\.\d)?m?s$", "$1  [time]");
+    s
+}
+
+fn stdout(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().expect("runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn status_shows_progress_and_what_to_do_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let progress = dir.path().join("progress.toml");
+    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n").expect("write");
+    let (code, out) = stdout(grader(&progress).arg("status"));
+    assert_eq!(code, 0);
+    settings().bind(|| insta::assert_snapshot!(out));
+}
+
+#[test]
+fn a_failing_grade_teaches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
+        "grade",
+        "token-bucket",
+        "--crate",
+        "grader/mutants/token-bucket/buggy",
+        "--features",
+        "wrong-instant",
+        "--seed",
+        "1729",
+    ]));
+    assert_eq!(code, 1, "a failing grade exits 1");
+    settings().bind(|| insta::assert_snapshot!(out));
+}
+
+#[test]
+fn the_pristine_stub_reads_as_not_implemented() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
+        "grade",
+        "token-bucket",
+        "--crate",
+        "grader/pristine/token-bucket",
+        "--seed",
+        "1",
+    ]));
+    assert_eq!(code, 1);
+    settings().bind(|| insta::assert_snapshot!(out));
+}
+
+#[test]
+fn hints_come_one_at_a_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let progress = dir.path().join("progress.toml");
+    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\"]\n").expect("write");
+    let mut shown = String::new();
+    for _ in 0..4 {
+        let (code, out) = stdout(grader(&progress).args(["hint", "token-bucket"]));
+        assert_eq!(code, 0);
+        shown.push_str(&out);
+        shown.push_str("---\n");
+    }
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
+        "grade",
+        "token-bucket",
+        "--crate",
+        "grader/mutants/token-bucket/buggy",
+        "--features",
+        "greater-than",
+        "--seed",
+        "7",
+        "--json",
+    ]));
+    assert_eq!(code, 1);
+    let mut report: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON object");
+    for stage in report["stages"].as_array_mut().expect("stages") {
+        stage["millis"] = 0.into();
+    }
+    insta::assert_snapshot!(serde_json::to_string_pretty(&report).expect("json"));
+}
+
+#[test]
+fn a_malformed_catalogue_is_located() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("course.toml"), "format_version = 1\ntitle = \"x\"\n[[lesson]]\nslug = \"a\"\ntitel = \"typo\"\n")
+        .expect("write");
+    let out = grader(&dir.path().join("p.toml")).args(["--root"]).arg(dir.path()).arg("status").output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.path().display().to_string(), "[dir]");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn an_unknown_exercise_lists_the_real_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = grader(&dir.path().join("p.toml")).args(["grade", "token-bukket"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: token-bucket"));
+}

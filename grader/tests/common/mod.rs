@@ -1,0 +1,55 @@
+//! Helpers shared by the grader's integration tests: load the real course and
+//! grade any crate through the same path a learner's crate takes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use catalog::Catalog;
+use grader::grade::{self, Request};
+use grader::report::{Report, Status, SubjectKind};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("grader/ has a parent").to_path_buf()
+}
+
+/// The real catalogue.
+pub fn catalog() -> Catalog {
+    Catalog::load(&root()).expect("course.toml loads")
+}
+
+/// Grades `dir` (with `features`) as the subject of exercise `slug`.
+pub fn grade(catalog: &Catalog, slug: &str, dir: &Path, features: &[String], timeout: Option<Duration>, only_stage: Option<usize>) -> Report {
+    let lesson = catalog.lesson(slug).unwrap_or_else(|| panic!("no lesson {slug}"));
+    let exercise = lesson.exercise.as_ref().expect("has an exercise");
+    let request = Request {
+        catalog,
+        lesson,
+        exercise,
+        subject_dir: dir.to_path_buf(),
+        features: features.to_vec(),
+        kind: SubjectKind::Learner,
+        only_stage,
+        seed: 20261128,
+        timeout,
+        command: format!("cargo grader grade {slug} --crate {}", dir.display()),
+    };
+    grade::grade(&request).unwrap_or_else(|e| panic!("grading {} failed to run: {e:#}", dir.display()))
+}
+
+/// One line per stage, for assertion messages.
+pub fn summary(report: &Report) -> String {
+    report
+        .stages
+        .iter()
+        .map(|s| format!("{:?} {}{}", s.status, s.id, if s.message.is_empty() { String::new() } else { format!("\n    {}", s.message.replace('\n', "\n    ")) }))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Parses a status as `course.toml`-style snake case.
+pub fn status(name: &str) -> Status {
+    serde_json::from_value(serde_json::Value::String(name.into())).unwrap_or_else(|_| panic!("unknown status {name}"))
+}
