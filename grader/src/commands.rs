@@ -373,3 +373,19 @@ pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
         }
     }
 }
+
+/// `book`: render the lessons into `target/book`; with a port, serve them on
+/// loopback until interrupted.
+pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
+    let out = ctx.catalog.root.join("target/book");
+    let report = book::build(&ctx.catalog, &out)?;
+    println!("wrote {} pages to {}", report.pages, ctx.rel(&report.out_dir));
+    match serve_on {
+        None => println!("open file://{}", report.index.display()),
+        Some(port) => {
+            let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+            book::serve(&report.out_dir, addr, |bound| println!("serving the book at http://{bound}/ (Ctrl-C to stop)"))?;
+        }
+    }
+    Ok(true)
+}

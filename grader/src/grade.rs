@@ -66,12 +66,12 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
         Err(BuildError::Compile { errors, total }) => {
             let first = req.only_stage.unwrap_or(1) - 1;
             let shown = errors.len();
-            let more = if total > shown { format!("\n… and {} more.", total - shown) } else { String::new() };
+            let more = if total > shown { format!("\n\n… and {} more.", total - shown) } else { String::new() };
             stages[first].status = Status::Failed;
             stages[first].message = format!(
-                "Your crate does not compile ({total} error{}). The first:\n\n{}{more}\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
+                "Your crate does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
                 if total == 1 { "" } else { "s" },
-                errors.join("\n").trim_end(),
+                relative_paths(&req.catalog.root, &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")),
                 runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
             );
             return Ok(finish(req, stages, vec![]));
@@ -204,6 +204,13 @@ fn evidence(f: &Finished) -> String {
         }
     }
     s
+}
+
+/// `text` with the workspace root's absolute path removed, so compiler
+/// messages name `exercises/…` as the learner sees it.
+fn relative_paths(root: &Path, text: &str) -> String {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    text.replace(&format!("{}/", root.display()), "")
 }
 
 /// A source location relative to the workspace root, when it is inside it.

@@ -48,6 +48,11 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Render the lessons as a local HTML book, or serve it.
+    Book {
+        #[command(subcommand)]
+        action: Option<BookAction>,
+    },
     /// Restore the pristine stub (your code is backed up first).
     Reset {
         /// The exercise.
@@ -55,6 +60,18 @@ enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BookAction {
+    /// Render into target/book and print the address to open (the default).
+    Build,
+    /// Render, then serve on http://127.0.0.1:PORT/ until interrupted.
+    Serve {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
     },
 }
 
@@ -84,5 +101,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Solution { exercise } => commands::solution(&ctx, &exercise),
         Command::Compare { exercise, seed } => commands::compare(&ctx, &exercise, seed),
         Command::Reset { exercise, yes } => commands::reset(&ctx, &exercise, yes),
+        Command::Book { action: None | Some(BookAction::Build) } => commands::book(&ctx, None),
+        Command::Book { action: Some(BookAction::Serve { port }) } => commands::book(&ctx, Some(port)),
     }
 }

@@ -121,3 +121,18 @@ fn an_unknown_exercise_lists_the_real_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: token-bucket"));
 }
+
+#[test]
+fn a_crate_that_does_not_compile_shows_the_first_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
+        "grade",
+        "token-bucket",
+        "--crate",
+        "grader/fixtures/broken",
+        "--seed",
+        "1",
+    ]));
+    assert_eq!(code, 1);
+    settings().bind(|| insta::assert_snapshot!(out));
+}
