@@ -5,6 +5,7 @@
 //! reference solution is written differently (GCRA: one timestamp), so each
 //! stage also exercises the equivalence the lesson states.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -124,7 +125,11 @@ struct Lockstep {
     config: BucketConfig,
     subject: Box<dyn Bucket>,
     model: Model,
-    history: Vec<String>,
+    /// The first calls of the story, and the most recent ones: a failure
+    /// shows both (formatted only then; a stage makes a million calls).
+    first: Vec<Call>,
+    recent: VecDeque<Call>,
+    calls: usize,
     origin: Nanos,
     /// Whether a `Limited` answer must carry the exact wait. Stages before
     /// `retry-after` only check that the request was limited, so that each
@@ -132,13 +137,21 @@ struct Lockstep {
     exact_wait: bool,
 }
 
+/// One call and its (agreed) answer.
+type Call = (Nanos, u64, Decision);
+
+/// Calls shown from the start and from the end of a story.
+const SHOWN_CALLS: usize = 6;
+
 impl Lockstep {
     fn new(s: Subject, config: BucketConfig, now: Nanos) -> Lockstep {
         Lockstep {
             config,
             subject: (s.bucket)(config, now),
             model: Model::new(config, now),
-            history: vec![],
+            first: Vec::with_capacity(SHOWN_CALLS),
+            recent: VecDeque::with_capacity(SHOWN_CALLS),
+            calls: 0,
             origin: now,
             exact_wait: true,
         }
@@ -150,31 +163,50 @@ impl Lockstep {
         self
     }
 
+    fn line(&self, now: Nanos, cost: u64) -> String {
+        let at = if now >= self.origin { format!("t={}", t(now - self.origin)) } else { format!("t=-{}", t(self.origin - now)) };
+        format!("at {at}: acquire({cost})")
+    }
+
     fn call(&mut self, now: Nanos, cost: u64) -> Result<Decision, Failure> {
         let want = self.model.try_acquire(now, cost);
         let got = self.subject.try_acquire(now, cost);
-        let at = if now >= self.origin {
-            format!("t={}", t(now - self.origin))
-        } else {
-            format!("t=-{}", t(self.origin - now))
-        };
-        let line = format!("at {at}: acquire({cost})");
         let agree = match (got, want) {
             (Decision::Limited { .. }, Decision::Limited { .. }) if !self.exact_wait => true,
             _ => got == want,
         };
         if !agree {
-            let earlier = if self.history.is_empty() { "(no earlier calls)".to_string() } else { self.history.join("\n  ") };
-            return Err(fail(format!("A bucket ({}) created full at t=0:\n  {earlier}\n  then {line}", self.config), want, got));
+            return Err(fail(
+                format!("A bucket ({}) created full at t=0:\n  {}\n  then {}", self.config, self.story(), self.line(now, cost)),
+                want,
+                got,
+            ));
         }
-        // Keep the start of the story short: the first calls and an ellipsis.
-        if self.history.len() < 12 {
-            self.history.push(format!("{line} → {got}"));
-        } else if self.history.len() == 12 {
-            self.history.push("…".into());
+        if self.first.len() < SHOWN_CALLS {
+            self.first.push((now, cost, want));
+        } else {
+            if self.recent.len() == SHOWN_CALLS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back((now, cost, want));
         }
+        self.calls += 1;
         // The model's answer: the exact wait, even where only the kind was checked.
         Ok(want)
+    }
+
+    fn story(&self) -> String {
+        if self.calls == 0 {
+            return "(no earlier calls)".into();
+        }
+        let show = |c: &Call| format!("{} → {}", self.line(c.0, c.1), c.2);
+        let mut lines: Vec<String> = self.first.iter().map(show).collect();
+        let skipped = self.calls - self.first.len() - self.recent.len();
+        if skipped > 0 {
+            lines.push(format!("… {skipped} more calls, every answer as expected …"));
+        }
+        lines.extend(self.recent.iter().map(show));
+        lines.join("\n  ")
     }
 }
 
@@ -212,6 +244,7 @@ fn exact_refill(s: Subject, ctx: &Ctx) -> StageResult {
     }
     // A million small steps, and queries exactly on the boundaries where a
     // token becomes whole: float arithmetic drifts off them.
+    let drift_hint = "Many small refills must add up to exactly one big refill over the same time. Floating-point seconds drift off the boundaries; integers do not: keep the level in units where one token is `period_nanos` and one nanosecond is `tokens` (u128).";
     let mut rng = ctx.rng(2);
     for round in 0..8 {
         // Capacity ≥ 2 and one token spent per call: the bucket hovers near
@@ -223,13 +256,13 @@ fn exact_refill(s: Subject, ctx: &Ctx) -> StageResult {
         for _ in 0..125_000 {
             now += rng.random_range(1..2_000);
             let d = b.call(now, 1).map_err(|f| {
-                f.hint("After many small refills the total must equal one refill over the same time. Floating-point seconds drift; integer nanoseconds scaled by the rate do not.")
+                f.hint(drift_hint)
             })?;
             if let Decision::Limited { retry_after_nanos } = d {
                 if rng.random_range(0..4) == 0 {
-                    b.call(now + retry_after_nanos - 1, 1).map_err(|f| f.hint(refill_hint))?;
+                    b.call(now + retry_after_nanos - 1, 1).map_err(|f| f.hint(drift_hint))?;
                     now += retry_after_nanos;
-                    b.call(now, 1).map_err(|f| f.hint(refill_hint))?;
+                    b.call(now, 1).map_err(|f| f.hint(drift_hint))?;
                 }
             }
         }
