@@ -14,4 +14,5 @@
 //! `now` from its caller. That is what lets a suite test a one-hour refill in a
 //! microsecond, and replay any failure from its seed.
 
+pub mod load_balancer;
 pub mod token_bucket;

@@ -136,3 +136,72 @@ fn a_crate_that_does_not_compile_shows_the_first_errors() {
     assert_eq!(code, 1);
     settings().bind(|| insta::assert_snapshot!(out));
 }
+
+/// A minimal course in a temporary folder: one lesson whose exercise the
+/// learner has edited.
+fn scratch_course() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    for d in ["lessons", "ex/src", "sol/src", "pristine/src"] {
+        std::fs::create_dir_all(p.join(d)).expect("mkdir");
+    }
+    let files = [
+        ("lessons/a.md", "# A\n"),
+        ("ex/Cargo.toml", "[package]\nname = \"a\"\n"),
+        ("ex/src/lib.rs", "// the learner's work\n"),
+        ("sol/Cargo.toml", "[package]\nname = \"a-solution\"\n"),
+        ("sol/src/lib.rs", "// reference\n"),
+        ("pristine/Cargo.toml", "[package]\nname = \"a\"\n"),
+        ("pristine/src/lib.rs", "// todo\n"),
+        (
+            "course.toml",
+            "format_version = 1\ntitle = \"t\"\n[[lesson]]\nslug = \"a\"\ntitle = \"A\"\nfile = \"lessons/a.md\"\n[lesson.exercise]\ncrate = \"ex\"\nsolution = \"sol\"\npristine = \"pristine\"\nsuite = \"a\"\n[[lesson.exercise.stage]]\nid = \"one\"\ntitle = \"one\"\n",
+        ),
+    ];
+    for (path, text) in files {
+        std::fs::write(p.join(path), text).expect("write");
+    }
+    dir
+}
+
+#[test]
+fn reset_backs_up_then_restores_the_pristine_stub() {
+    let course = scratch_course();
+    let p = course.path();
+    let mut cmd = grader(&p.join("progress.toml"));
+    let out = cmd.arg("--root").arg(p).args(["reset", "a", "--yes"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(p.join("ex/src/lib.rs")).expect("read"), "// todo\n");
+    let backups: Vec<_> = std::fs::read_dir(p.join(".grader/backups")).expect("backups").collect();
+    assert_eq!(backups.len(), 1);
+    let backup = backups[0].as_ref().expect("entry").path();
+    assert_eq!(std::fs::read_to_string(backup.join("src/lib.rs")).expect("read"), "// the learner's work\n");
+}
+
+#[test]
+fn reset_without_a_terminal_asks_for_yes_and_changes_nothing() {
+    let course = scratch_course();
+    let p = course.path();
+    let out = grader(&p.join("progress.toml")).arg("--root").arg(p).args(["reset", "a"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pass --yes to confirm"));
+    assert_eq!(std::fs::read_to_string(p.join("ex/src/lib.rs")).expect("read"), "// the learner's work\n");
+    assert!(!p.join(".grader").exists());
+}
+
+#[test]
+fn json_for_all_exercises_is_an_array_of_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["grade", "--reference", "--json", "--seed", "3"]));
+    let reports: Vec<serde_json::Value> = serde_json::from_str(&out).expect("stdout is a JSON array");
+    assert_eq!(reports.len(), common::catalog().exercises().count());
+    for r in &reports {
+        assert_eq!(r["subject"], "reference");
+        assert_eq!(r["passed"], true, "{r:#}");
+        for key in ["name", "learner", "reference", "unit", "ratio", "threshold", "passed"] {
+            assert!(r["benchmarks"][0].get(key).is_some(), "benchmark lacks {key}: {r:#}");
+        }
+    }
+    assert_eq!(code, 0);
+    assert!(!dir.path().join("p.toml").exists(), "grading the reference must not record progress");
+}

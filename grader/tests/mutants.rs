@@ -62,3 +62,8 @@ fn check_exercise(slug: &str) {
 fn token_bucket_mutants_are_caught_by_the_right_stage() {
     check_exercise("token-bucket");
 }
+
+#[test]
+fn load_balancer_mutants_are_caught_by_the_right_stage() {
+    check_exercise("load-balancer");
+}

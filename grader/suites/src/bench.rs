@@ -4,8 +4,10 @@
 //! nothing here grades an absolute number. Instead:
 //!
 //! - a **speed** figure times the learner's and the reference implementation
-//!   *alternately*, round after round, in the same process, and compares their
-//!   medians: noise hits both;
+//!   *alternately*, round after round, in the same process, and compares the
+//!   fastest round of each: interference (another process, a context switch,
+//!   a page fault) only ever *adds* time, so the minimum is the figure least
+//!   disturbed by it, and alternation exposes both sides to the same machine;
 //! - a **complexity** figure times one implementation at two input sizes 100×
 //!   apart and reports how much the time per operation grew: about 1× for
 //!   O(1), 2× for O(log n), 100× for O(n), whatever the machine.
@@ -19,8 +21,8 @@ use grader_protocol::{BenchFigure, BenchKind};
 /// the reference (4× slower still passes: the point is the speed class).
 pub const SPEED_THRESHOLD: f64 = 0.25;
 
-/// Rounds of alternation; the median discards outliers from either side.
-const ROUNDS: usize = 11;
+/// Rounds of alternation. Each side's figure is its fastest round.
+const ROUNDS: usize = 15;
 
 /// Nanoseconds per operation of one timed batch of `ops` operations.
 pub fn time_batch(ops: u64, batch: impl FnOnce()) -> f64 {
@@ -30,14 +32,14 @@ pub fn time_batch(ops: u64, batch: impl FnOnce()) -> f64 {
     start.elapsed().as_nanos() as f64 / ops.max(1) as f64
 }
 
-/// The median of some samples (upper median for even counts).
-pub fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
+/// The smallest sample: the run least disturbed by the rest of the machine.
+pub fn fastest(samples: &[f64]) -> f64 {
+    samples.iter().copied().min_by(f64::total_cmp).unwrap_or(f64::NAN)
 }
 
 /// Times `learner` and `reference` alternately; each call runs one batch and
-/// returns nanoseconds per operation (use [`time_batch`]).
+/// returns nanoseconds per operation (use [`time_batch`]). Each side's figure
+/// is its fastest batch.
 pub fn speed(name: &str, mut learner: impl FnMut() -> f64, mut reference: impl FnMut() -> f64) -> BenchFigure {
     // One warm-up batch each: page faults, lazy allocations, branch predictors.
     learner();
@@ -53,7 +55,7 @@ pub fn speed(name: &str, mut learner: impl FnMut() -> f64, mut reference: impl F
             l.push(learner());
         }
     }
-    let (learner, reference) = (median(l), median(r));
+    let (learner, reference) = (fastest(&l), fastest(&r));
     let ratio = reference / learner;
     BenchFigure {
         name: name.to_string(),
@@ -70,7 +72,8 @@ pub fn speed(name: &str, mut learner: impl FnMut() -> f64, mut reference: impl F
 /// Growth of time per operation from size `n` to size `100 n`.
 ///
 /// `at(size)` must build an input of that size, time a batch on it and
-/// return nanoseconds per operation. Sizes are measured alternately.
+/// return nanoseconds per operation. Sizes are measured alternately; each
+/// size's figure is its fastest batch.
 pub fn growth(mut at: impl FnMut(usize) -> f64, n: usize) -> f64 {
     at(n);
     at(100 * n);
@@ -79,7 +82,7 @@ pub fn growth(mut at: impl FnMut(usize) -> f64, n: usize) -> f64 {
         small.push(at(n));
         large.push(at(100 * n));
     }
-    median(large) / median(small)
+    fastest(&large) / fastest(&small)
 }
 
 /// A complexity figure: the learner's growth must stay at or below

@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod harness;
+pub mod load_balancer;
 pub mod token_bucket;
 
 /// The `main` of a runner: `suites::runner!(token_bucket, subject, reference);`
@@ -16,6 +17,27 @@ pub mod token_bucket;
 /// against. This is where each exercise's required type names are fixed.
 #[macro_export]
 macro_rules! runner {
+    (load_balancer, $subject:ident, $reference:ident) => {
+        fn main() {
+            use $crate::load_balancer::{Subject, suite};
+            $crate::harness::main(suite(
+                Subject::of::<
+                    $subject::RoundRobin,
+                    $subject::SmoothWeighted,
+                    $subject::LeastConnections,
+                    $subject::PowerOfTwo,
+                    $subject::HashRing,
+                >($subject::jump_hash),
+                Subject::of::<
+                    $reference::RoundRobin,
+                    $reference::SmoothWeighted,
+                    $reference::LeastConnections,
+                    $reference::PowerOfTwo,
+                    $reference::HashRing,
+                >($reference::jump_hash),
+            ))
+        }
+    };
     (token_bucket, $subject:ident, $reference:ident) => {
         fn main() {
             use $crate::token_bucket::{Subject, suite};

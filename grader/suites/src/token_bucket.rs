@@ -137,7 +137,7 @@ struct Lockstep {
     exact_wait: bool,
 }
 
-/// One call and its (agreed) answer.
+/// One call and the implementation's (accepted) answer.
 type Call = (Nanos, u64, Decision);
 
 /// Calls shown from the start and from the end of a story.
@@ -182,13 +182,14 @@ impl Lockstep {
                 got,
             ));
         }
+        // The story shows what the implementation answered.
         if self.first.len() < SHOWN_CALLS {
-            self.first.push((now, cost, want));
+            self.first.push((now, cost, got));
         } else {
             if self.recent.len() == SHOWN_CALLS {
                 self.recent.pop_front();
             }
-            self.recent.push_back((now, cost, want));
+            self.recent.push_back((now, cost, got));
         }
         self.calls += 1;
         // The model's answer: the exact wait, even where only the kind was checked.

@@ -1,0 +1,664 @@
+//! Reference solution of the `load-balancer` exercise.
+//!
+//! Three of the four pickers (round-robin, least-connections, power of two
+//! choices) share one [`Table`] of backends behind a `RwLock`: a pick takes the
+//! read lock (one uncontended atomic add), so picks from many threads run in
+//! parallel, and only the rare changes (a new list, a health flip) take the
+//! write lock. Everything a pick changes is atomic:
+//!
+//! - round-robin's turn is one `fetch_add`, so two threads can never take the
+//!   same turn;
+//! - in-flight counts are `AtomicUsize`s, incremented on pick and decremented
+//!   in `release`, which the contract's `Lease` calls from `Drop`: a request
+//!   that panics or is cancelled still ends its lease;
+//! - power of two choices draws from SplitMix64 whose state is one `AtomicU64`
+//!   (`fetch_add` of the golden-ratio increment, then a mix): lock-free, and
+//!   deterministic for a given seed on one thread.
+//!
+//! Smooth weighted round-robin changes every backend's score on every pick, so
+//! it runs under a `Mutex`: that is nginx's design too (one lock per upstream).
+//!
+//! The ring keeps its points in one sorted `Vec<(u64, BackendId)>` and finds a
+//! key's owner by binary search: O(log(n·k)) per lookup, cache-friendly, with
+//! no pointer chasing. Jump hash is the paper's loop, bit for bit.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use contracts::load_balancer::{Backend, BackendId, Lease, NoBackend, Outcome, Picker, Ring};
+
+// ─── The backend table shared by round-robin, least-connections and P2C ───
+
+/// One backend: its health and the requests in flight on it.
+#[derive(Debug)]
+struct Slot {
+    id: BackendId,
+    up: bool,
+    in_flight: AtomicUsize,
+}
+
+/// A backend list and the indexes derived from it. Rebuilt (under the write
+/// lock) only when the list or a backend's health changes.
+#[derive(Debug, Default)]
+struct Table {
+    /// In list order.
+    slots: Vec<Slot>,
+    /// Indexes (into `slots`) of the up backends, in list order: round-robin
+    /// and P2C choose among these in O(1).
+    up: Vec<usize>,
+    /// `(id, index into slots)`, sorted by id: finds a slot in O(log n).
+    by_id: Vec<(BackendId, usize)>,
+}
+
+impl Table {
+    /// A table for `backends`, carrying health and in-flight counts over from
+    /// `old` for the ids that stay.
+    fn build(backends: &[Backend], old: Option<&Table>) -> Table {
+        let slots = backends
+            .iter()
+            .map(|b| {
+                let (up, n) = old.and_then(|t| t.slot(b.id)).map_or((true, 0), |s| (s.up, s.in_flight.load(Relaxed)));
+                Slot { id: b.id, up, in_flight: AtomicUsize::new(n) }
+            })
+            .collect();
+        let mut table = Table { slots, up: vec![], by_id: vec![] };
+        table.by_id = table.slots.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+        table.by_id.sort_unstable();
+        table.reindex();
+        table
+    }
+
+    fn reindex(&mut self) {
+        self.up = (0..self.slots.len()).filter(|&i| self.slots[i].up).collect();
+    }
+
+    fn index(&self, id: BackendId) -> Option<usize> {
+        self.by_id.binary_search_by_key(&id, |&(id, _)| id).ok().map(|k| self.by_id[k].1)
+    }
+
+    fn slot(&self, id: BackendId) -> Option<&Slot> {
+        self.index(id).map(|i| &self.slots[i])
+    }
+
+    /// Sets `id`'s health; `true` if that changed anything.
+    fn set_up(&mut self, id: BackendId, up: bool) -> bool {
+        match self.index(id) {
+            Some(i) if self.slots[i].up != up => {
+                self.slots[i].up = up;
+                self.reindex();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Why nothing can be picked (call only when `up` is empty).
+    fn none(&self) -> NoBackend {
+        if self.slots.is_empty() { NoBackend::Empty } else { NoBackend::AllDown }
+    }
+
+    fn in_flight(&self, id: BackendId) -> usize {
+        self.slot(id).map_or(0, |s| s.in_flight.load(Relaxed))
+    }
+
+    /// One request on `id` is over. Saturating: a lease taken before `id`
+    /// left the list and came back must not push the new count below zero.
+    fn release(&self, id: BackendId) {
+        if let Some(s) = self.slot(id) {
+            let _ = s.in_flight.fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
+        }
+    }
+}
+
+/// A `RwLock<Table>` whose users shrug off poisoning: every write replaces or
+/// flips whole values, so a panic elsewhere never leaves a torn table.
+#[derive(Debug, Default)]
+struct Shared(RwLock<Table>);
+
+impl Shared {
+    fn new(backends: &[Backend]) -> Shared {
+        Shared(RwLock::new(Table::build(backends, None)))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Table> {
+        self.0.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Table> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_backends(&self, backends: &[Backend]) {
+        let mut table = self.write();
+        *table = Table::build(backends, Some(&table));
+    }
+
+    fn set_up(&self, id: BackendId, up: bool) {
+        // Most calls from a health checker change nothing: check under the
+        // cheap read lock first.
+        if self.read().slot(id).is_some_and(|s| s.up != up) {
+            self.write().set_up(id, up);
+        }
+    }
+}
+
+// ─── Round-robin ───
+
+/// Round-robin over the up backends: one atomic counter, `fetch_add` per pick.
+#[derive(Debug)]
+pub struct RoundRobin {
+    table: Shared,
+    next: AtomicUsize,
+}
+
+impl Picker for RoundRobin {
+    fn new(backends: &[Backend], _seed: u64) -> Self {
+        RoundRobin { table: Shared::new(backends), next: AtomicUsize::new(0) }
+    }
+
+    fn set_backends(&self, backends: &[Backend]) {
+        self.table.set_backends(backends);
+    }
+
+    fn mark_down(&self, id: BackendId) {
+        self.table.set_up(id, false);
+    }
+
+    fn mark_up(&self, id: BackendId) {
+        self.table.set_up(id, true);
+    }
+
+    fn pick(&self) -> Result<Lease<'_>, NoBackend> {
+        let table = self.table.read();
+        if table.up.is_empty() {
+            return Err(table.none());
+        }
+        // Each turn is taken by exactly one caller, whatever the threads do.
+        let turn = self.next.fetch_add(1, Relaxed);
+        let id = table.slots[table.up[turn % table.up.len()]].id;
+        Ok(Lease::new(id, self))
+    }
+}
+
+// ─── Smooth weighted round-robin ───
+
+#[derive(Debug)]
+struct WeightedSlot {
+    id: BackendId,
+    weight: i64,
+    up: bool,
+    current: i64,
+}
+
+#[derive(Debug, Default)]
+struct Schedule {
+    slots: Vec<WeightedSlot>,
+    /// Total weight of the up backends.
+    total: i64,
+}
+
+impl Schedule {
+    /// Restarts the schedule: every score back to 0.
+    fn restart(&mut self) {
+        self.total = self.slots.iter().filter(|s| s.up).map(|s| s.weight).sum();
+        for s in &mut self.slots {
+            s.current = 0;
+        }
+    }
+
+    fn set_up(&mut self, id: BackendId, up: bool) {
+        if let Some(s) = self.slots.iter_mut().find(|s| s.id == id && s.up != up) {
+            s.up = up;
+            self.restart();
+        }
+    }
+}
+
+/// nginx's smooth weighted round-robin, under one `Mutex`.
+#[derive(Debug)]
+pub struct SmoothWeighted {
+    schedule: Mutex<Schedule>,
+}
+
+impl SmoothWeighted {
+    fn lock(&self) -> MutexGuard<'_, Schedule> {
+        self.schedule.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Picker for SmoothWeighted {
+    fn new(backends: &[Backend], _seed: u64) -> Self {
+        let this = SmoothWeighted { schedule: Mutex::new(Schedule::default()) };
+        this.set_backends(backends);
+        this
+    }
+
+    fn set_backends(&self, backends: &[Backend]) {
+        let mut schedule = self.lock();
+        let slots = backends
+            .iter()
+            .map(|b| {
+                let up = schedule.slots.iter().find(|s| s.id == b.id).is_none_or(|s| s.up);
+                WeightedSlot { id: b.id, weight: i64::from(b.weight), up, current: 0 }
+            })
+            .collect();
+        schedule.slots = slots;
+        schedule.restart();
+    }
+
+    fn mark_down(&self, id: BackendId) {
+        self.lock().set_up(id, false);
+    }
+
+    fn mark_up(&self, id: BackendId) {
+        self.lock().set_up(id, true);
+    }
+
+    fn pick(&self) -> Result<Lease<'_>, NoBackend> {
+        let mut schedule = self.lock();
+        let total = schedule.total;
+        let mut best: Option<(usize, i64)> = None;
+        for (i, s) in schedule.slots.iter_mut().enumerate().filter(|(_, s)| s.up) {
+            s.current += s.weight;
+            // Strictly greater: on a tie the earliest backend keeps the lead.
+            if best.is_none_or(|(_, c)| s.current > c) {
+                best = Some((i, s.current));
+            }
+        }
+        let Some((winner, _)) = best else {
+            return Err(if schedule.slots.is_empty() { NoBackend::Empty } else { NoBackend::AllDown });
+        };
+        let slot = &mut schedule.slots[winner];
+        slot.current -= total;
+        let id = slot.id;
+        drop(schedule);
+        Ok(Lease::new(id, self))
+    }
+}
+
+// ─── Least-connections ───
+
+/// Least-connections with rotating tie-breaks and exact in-flight counts.
+#[derive(Debug)]
+pub struct LeastConnections {
+    table: Shared,
+    /// Where the next scan starts: one place after the previous pick.
+    cursor: AtomicUsize,
+}
+
+impl Picker for LeastConnections {
+    fn new(backends: &[Backend], _seed: u64) -> Self {
+        LeastConnections { table: Shared::new(backends), cursor: AtomicUsize::new(0) }
+    }
+
+    fn set_backends(&self, backends: &[Backend]) {
+        self.table.set_backends(backends);
+    }
+
+    fn mark_down(&self, id: BackendId) {
+        self.table.set_up(id, false);
+    }
+
+    fn mark_up(&self, id: BackendId) {
+        self.table.set_up(id, true);
+    }
+
+    fn pick(&self) -> Result<Lease<'_>, NoBackend> {
+        let table = self.table.read();
+        let n = table.slots.len();
+        let start = self.cursor.load(Relaxed);
+        let mut best: Option<(usize, usize)> = None;
+        for j in 0..n {
+            let i = (start + j) % n;
+            let slot = &table.slots[i];
+            if !slot.up {
+                continue;
+            }
+            let load = slot.in_flight.load(Relaxed);
+            if best.is_none_or(|(_, l)| load < l) {
+                best = Some((i, load));
+                if load == 0 {
+                    break; // nothing beats idle, and the first idle wins the tie
+                }
+            }
+        }
+        let Some((i, _)) = best else { return Err(table.none()) };
+        // Another thread may have chosen the same backend since we looked:
+        // both go there, and the counts stay exact (only the choice raced).
+        table.slots[i].in_flight.fetch_add(1, Relaxed);
+        self.cursor.store(i + 1, Relaxed);
+        Ok(Lease::new(table.slots[i].id, self))
+    }
+
+    fn release(&self, id: BackendId, _outcome: Outcome) {
+        self.table.read().release(id);
+    }
+
+    fn in_flight(&self, id: BackendId) -> usize {
+        self.table.read().in_flight(id)
+    }
+}
+
+// ─── Power of two choices ───
+
+/// Golden-ratio increment of SplitMix64.
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function: a bijective, well-avalanched mix.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Power of two random choices over exact in-flight counts.
+#[derive(Debug)]
+pub struct PowerOfTwo {
+    table: Shared,
+    /// SplitMix64 state.
+    rng: AtomicU64,
+}
+
+impl PowerOfTwo {
+    fn random(&self) -> u64 {
+        mix64(self.rng.fetch_add(GOLDEN, Relaxed).wrapping_add(GOLDEN))
+    }
+}
+
+/// A number in `0..n` from 32 random bits (Lemire's multiply-shift: no
+/// modulo, and a bias below n / 2^32).
+fn below(bits32: u64, n: usize) -> usize {
+    ((bits32 * n as u64) >> 32) as usize
+}
+
+impl Picker for PowerOfTwo {
+    fn new(backends: &[Backend], seed: u64) -> Self {
+        PowerOfTwo { table: Shared::new(backends), rng: AtomicU64::new(seed) }
+    }
+
+    fn set_backends(&self, backends: &[Backend]) {
+        self.table.set_backends(backends);
+    }
+
+    fn mark_down(&self, id: BackendId) {
+        self.table.set_up(id, false);
+    }
+
+    fn mark_up(&self, id: BackendId) {
+        self.table.set_up(id, true);
+    }
+
+    fn pick(&self) -> Result<Lease<'_>, NoBackend> {
+        let table = self.table.read();
+        let up = &table.up;
+        let chosen = match up.len() {
+            0 => return Err(table.none()),
+            1 => up[0],
+            n => {
+                // Two different candidates from one 64-bit draw: the second is
+                // drawn among the n − 1 others.
+                let r = self.random();
+                let a = below(r >> 32, n);
+                let mut b = below(r & 0xFFFF_FFFF, n - 1);
+                if b >= a {
+                    b += 1;
+                }
+                let (a, b) = (up[a], up[b]);
+                let load = |i: usize| table.slots[i].in_flight.load(Relaxed);
+                if load(b) < load(a) { b } else { a }
+            }
+        };
+        table.slots[chosen].in_flight.fetch_add(1, Relaxed);
+        Ok(Lease::new(table.slots[chosen].id, self))
+    }
+
+    fn release(&self, id: BackendId, _outcome: Outcome) {
+        self.table.read().release(id);
+    }
+
+    fn in_flight(&self, id: BackendId) -> usize {
+        self.table.read().in_flight(id)
+    }
+}
+
+// ─── Consistent-hash ring ───
+
+/// Position of point number `replica` of `node`: a bijective mix of the pair,
+/// so no two points of any ring ever share a position.
+fn point(node: BackendId, replica: u32) -> u64 {
+    mix64(((u64::from(node.0) << 32) | u64::from(replica)) ^ 0x5851_F42D_4C95_7F2D)
+}
+
+/// Position of a key: its 8-byte words folded through `mix64`, length first.
+/// Stable across processes, platforms and Rust versions, as a fleet of
+/// balancers that must agree on the ring requires.
+fn key_position(key: &[u8]) -> u64 {
+    let mut h = mix64(key.len() as u64 ^ 0x2545_F491_4F6C_DD1D);
+    let mut words = key.chunks_exact(8);
+    for w in &mut words {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(w);
+        h = mix64(h ^ u64::from_le_bytes(b));
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    mix64(h ^ u64::from_le_bytes(tail).wrapping_mul(GOLDEN))
+}
+
+/// A consistent-hash ring: sorted points, binary search.
+#[derive(Debug, Clone)]
+pub struct HashRing {
+    vnodes: u32,
+    /// Every point, sorted by (position, node).
+    points: Vec<(u64, BackendId)>,
+    /// The nodes, sorted.
+    nodes: Vec<BackendId>,
+}
+
+impl Ring for HashRing {
+    fn new(vnodes: u32) -> Self {
+        HashRing { vnodes: vnodes.max(1), points: Vec::new(), nodes: Vec::new() }
+    }
+
+    fn add(&mut self, node: BackendId) {
+        let Err(at) = self.nodes.binary_search(&node) else { return };
+        self.nodes.insert(at, node);
+        let mut fresh: Vec<(u64, BackendId)> = (0..self.vnodes).map(|r| (point(node, r), node)).collect();
+        fresh.sort_unstable();
+        // Merge two sorted runs: O(n·k) per add, never a full re-sort.
+        let old = std::mem::take(&mut self.points);
+        let mut merged = Vec::with_capacity(old.len() + fresh.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() && j < fresh.len() {
+            if old[i] <= fresh[j] {
+                merged.push(old[i]);
+                i += 1;
+            } else {
+                merged.push(fresh[j]);
+                j += 1;
+            }
+        }
+        merged.extend_from_slice(&old[i..]);
+        merged.extend_from_slice(&fresh[j..]);
+        self.points = merged;
+    }
+
+    fn remove(&mut self, node: BackendId) {
+        let Ok(at) = self.nodes.binary_search(&node) else { return };
+        self.nodes.remove(at);
+        self.points.retain(|&(_, n)| n != node);
+    }
+
+    fn node_for(&self, key: &[u8]) -> Option<BackendId> {
+        let h = key_position(key);
+        let i = self.points.partition_point(|&(p, _)| p < h);
+        // Past the last point, wrap around to the first.
+        self.points.get(i).or(self.points.first()).map(|&(_, n)| n)
+    }
+}
+
+// ─── Jump consistent hash ───
+
+/// Jump consistent hash (Lamping and Veach, 2014), exactly as published.
+/// `buckets` must be at least 1 (0 answers 0).
+pub fn jump_hash(mut key: u64, buckets: u32) -> u32 {
+    let (mut b, mut j): (i64, i64) = (-1, 0);
+    while j < i64::from(buckets) {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        // The paper's floating-point step: the next bucket count at which
+        // this key would jump again.
+        j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    b.max(0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ids(picker: &dyn Picker, n: usize) -> Vec<u32> {
+        (0..n).map(|_| picker.pick().map(|l| l.id().0).unwrap_or(u32::MAX)).collect()
+    }
+
+    #[test]
+    fn round_robin_cycles_over_the_up_backends() {
+        let rr = RoundRobin::new(&[Backend::new(0), Backend::new(1), Backend::new(2)], 0);
+        assert_eq!(ids(&rr, 6), [0, 1, 2, 0, 1, 2]);
+        rr.mark_down(BackendId(1));
+        let next = ids(&rr, 4);
+        assert_eq!(next.iter().filter(|&&i| i == 0).count(), 2);
+        assert_eq!(next.iter().filter(|&&i| i == 2).count(), 2);
+        rr.mark_down(BackendId(0));
+        rr.mark_down(BackendId(2));
+        assert_eq!(rr.pick().err(), Some(NoBackend::AllDown));
+        rr.set_backends(&[]);
+        assert_eq!(rr.pick().err(), Some(NoBackend::Empty));
+    }
+
+    #[test]
+    fn smooth_weighted_gives_nginx_sequence() {
+        let w = SmoothWeighted::new(&[Backend::weighted(0, 5), Backend::weighted(1, 1), Backend::weighted(2, 1)], 0);
+        assert_eq!(ids(&w, 14), [0, 0, 1, 0, 2, 0, 0, 0, 0, 1, 0, 2, 0, 0]);
+    }
+
+    #[test]
+    fn least_connections_releases_on_panic_and_rotates_ties() {
+        let lc = LeastConnections::new(&[Backend::new(0), Backend::new(1)], 0);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _lease = lc.pick();
+            panic!("request failed");
+        }));
+        assert!(r.is_err());
+        assert_eq!((lc.in_flight(BackendId(0)), lc.in_flight(BackendId(1))), (0, 0));
+        assert_eq!(ids(&lc, 4), [1, 0, 1, 0]);
+        let held = lc.pick();
+        assert_eq!(held.as_ref().map(|l| l.id()), Ok(BackendId(1)));
+        assert_eq!(ids(&lc, 3), [0, 0, 0]);
+        drop(held);
+    }
+
+    #[test]
+    fn a_lease_outliving_its_backend_releases_harmlessly() {
+        let lc = LeastConnections::new(&[Backend::new(0), Backend::new(1)], 0);
+        let lease = lc.pick();
+        lc.set_backends(&[Backend::new(1)]);
+        lc.set_backends(&[Backend::new(0), Backend::new(1)]);
+        drop(lease);
+        assert_eq!(lc.in_flight(BackendId(0)), 0);
+    }
+
+    #[test]
+    fn power_of_two_never_picks_the_busier_of_two() {
+        let p = PowerOfTwo::new(&[Backend::new(0), Backend::new(1)], 7);
+        let busy = p.pick();
+        let busy_id = busy.as_ref().map(|l| l.id().0).unwrap_or(u32::MAX);
+        assert!(ids(&p, 100).iter().all(|&i| i != busy_id));
+    }
+
+    #[test]
+    fn jump_hash_matches_published_vectors() {
+        // Expected values published with other implementations of the paper.
+        let vectors: [(u64, u32, u32); 9] = [
+            (1, 1, 0),
+            (42, 57, 43),
+            (256, 1024, 520),
+            (0xDEAD_10CC, 1, 0),
+            (0xDEAD_10CC, 666, 361),
+            (16_045_690_984_833_335_023, 255, 237),
+            (0, 60, 0),
+            (1, 60, 55),
+            (2, 60, 46),
+        ];
+        for (key, buckets, want) in vectors {
+            assert_eq!(jump_hash(key, buckets), want, "jump_hash({key}, {buckets})");
+        }
+    }
+
+    #[test]
+    fn ring_lookup_wraps_and_empty_ring_has_no_owner() {
+        let mut ring = HashRing::new(4);
+        assert_eq!(ring.node_for(b"k"), None);
+        ring.add(BackendId(9));
+        assert_eq!(ring.node_for(b"k"), Some(BackendId(9)));
+        ring.remove(BackendId(9));
+        assert_eq!(ring.node_for(b"k"), None);
+    }
+
+    fn ring_of(vnodes: u32, nodes: &[u32]) -> HashRing {
+        let mut ring = HashRing::new(vnodes);
+        for &n in nodes {
+            ring.add(BackendId(n));
+        }
+        ring
+    }
+
+    proptest! {
+        #[test]
+        fn ring_join_moves_keys_only_to_the_new_node(
+            nodes in proptest::collection::btree_set(0u32..1000, 1..12),
+            newcomer in 1000u32..2000,
+            vnodes in 1u32..64,
+            keys in proptest::collection::vec(any::<u64>(), 1..200),
+        ) {
+            let nodes: Vec<u32> = nodes.into_iter().collect();
+            let before = ring_of(vnodes, &nodes);
+            let mut reversed = nodes.clone();
+            reversed.reverse();
+            let after = { let mut r = ring_of(vnodes, &reversed); r.add(BackendId(newcomer)); r };
+            for k in keys {
+                let key = k.to_le_bytes();
+                let (b, a) = (before.node_for(&key), after.node_for(&key));
+                prop_assert!(a == b || a == Some(BackendId(newcomer)));
+            }
+        }
+
+        #[test]
+        fn jump_hash_moves_keys_only_to_the_new_bucket(key in any::<u64>(), n in 1u32..5000) {
+            let (before, after) = (jump_hash(key, n), jump_hash(key, n + 1));
+            prop_assert!(before < n);
+            prop_assert!(after == before || after == n);
+        }
+
+        #[test]
+        fn smooth_weighted_is_exact_per_cycle_and_never_a_pick_ahead(
+            weights in proptest::collection::vec(1u32..40, 1..8),
+        ) {
+            let backends: Vec<Backend> = weights.iter().enumerate().map(|(i, &w)| Backend::weighted(i as u32, w)).collect();
+            let total: u64 = weights.iter().map(|&w| u64::from(w)).sum();
+            let picker = SmoothWeighted::new(&backends, 0);
+            let mut count = vec![0u64; weights.len()];
+            for t in 1..=2 * total {
+                let i = picker.pick().map(|l| l.id().0 as usize).unwrap_or(usize::MAX);
+                prop_assert!(i < weights.len());
+                count[i] += 1;
+                // count < t·w/W + 1, in integers.
+                prop_assert!(count[i] * total < t * u64::from(weights[i]) + total);
+            }
+            for (c, &w) in count.iter().zip(&weights) {
+                prop_assert_eq!(*c, 2 * u64::from(w));
+            }
+        }
+    }
+}
