@@ -389,3 +389,44 @@ pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
     }
     Ok(true)
 }
+
+/// `simulate`: the exercise's workload through your code and the reference's,
+/// side by side (not graded). Writes the picture to `target/grader/`.
+pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> anyhow::Result<bool> {
+    let (lesson, ex) = ctx.exercise(slug)?;
+    let seed = seed.unwrap_or(1);
+    let (subject_dir, kind) =
+        if reference { (ex.solution_dir.clone(), SubjectKind::Reference) } else { (ex.crate_dir.clone(), SubjectKind::Learner) };
+    let request = Request {
+        catalog: &ctx.catalog,
+        lesson,
+        exercise: ex,
+        subject_dir,
+        features: vec![],
+        kind,
+        only_stage: None,
+        seed,
+        timeout: None,
+        command: format!("cargo grader simulate {slug}{}", if reference { " --reference" } else { "" }),
+    };
+    let whose = if reference { "the reference (twice)" } else { "your crate and the reference" };
+    eprintln!("simulating {slug} with {whose}, seed {seed}…");
+    match grade::simulate(&request)? {
+        grade::Simulated::Done(artifact) => {
+            print!("{}", artifact.text);
+            if let Some(svg) = artifact.svg {
+                let path = ctx.catalog.root.join("target/grader").join(format!("simulate-{slug}.svg"));
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                crate::runner::write_atomic(&path, &svg).with_context(|| format!("writing {}", path.display()))?;
+                println!("\npicture: {}", ctx.rel(&path));
+            }
+            Ok(true)
+        }
+        grade::Simulated::Problem(status, message) => {
+            println!("The simulation could not run ({status:?}):\n{message}");
+            Ok(false)
+        }
+    }
+}

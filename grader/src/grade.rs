@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use catalog::{Catalog, Exercise, Lesson};
-use grader_protocol::{Failure, PanicReport, Verdict};
+use grader_protocol::{Artifact, Failure, PanicReport, Verdict};
 
 use crate::isolate::{self, Exit, Finished, Limits};
 use crate::report::{Report, StageReport, Status, SubjectKind};
@@ -57,34 +57,15 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
     if let Some(n) = req.only_stage {
         anyhow::ensure!((1..=stages.len()).contains(&n), "stage {n} does not exist: {} has stages 1 to {}", req.lesson.slug, stages.len());
     }
-    let spec = BuildSpec { root: &req.catalog.root, suite: &ex.suite, subject: &req.subject_dir,
-        reference: &ex.solution_dir,
-        features: &req.features,
-    };
-    let runner = match runner::build(&spec) {
-        Ok(r) => r,
-        Err(BuildError::Compile { errors, total }) => {
-            let first = req.only_stage.unwrap_or(1) - 1;
-            let shown = errors.len();
-            let more = if total > shown { format!("\n\n… and {} more.", total - shown) } else { String::new() };
-            stages[first].status = Status::Failed;
-            stages[first].message = format!(
-                "Your crate does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
-                if total == 1 { "" } else { "s" },
-                relative_paths(&req.catalog.root, &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")),
-                runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
-            );
-            return Ok(finish(req, stages, vec![]));
-        }
-        Err(BuildError::Cargo(text)) => {
+    let runner = match build(req)? {
+        Ok(runner) => runner,
+        Err(message) => {
             let first = req.only_stage.unwrap_or(1) - 1;
             stages[first].status = Status::Failed;
-            stages[first].message = format!("Cargo could not build your crate:\n\n{text}");
+            stages[first].message = message;
             return Ok(finish(req, stages, vec![]));
         }
-        Err(e) => return Err(e).context("preparing the runner"),
     };
-
     let mut benchmarks = vec![];
     for (i, stage) in ex.stages.iter().enumerate() {
         if req.only_stage.is_some_and(|n| n != i + 1) {
@@ -111,6 +92,63 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
         }
     }
     Ok(finish(req, stages, benchmarks))
+}
+
+/// Builds the runner for `req`: `Ok(Err(message))` when the learner's crate
+/// does not build (the message shows the first errors).
+fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, String>> {
+    let ex = req.exercise;
+    let spec = BuildSpec {
+        root: &req.catalog.root,
+        suite: &ex.suite,
+        subject: &req.subject_dir,
+        reference: &ex.solution_dir,
+        features: &req.features,
+    };
+    match runner::build(&spec) {
+        Ok(r) => Ok(Ok(r)),
+        Err(BuildError::Compile { errors, total }) => {
+            let shown = errors.len();
+            let more = if total > shown { format!("\n\n… and {} more.", total - shown) } else { String::new() };
+            Ok(Err(format!(
+                "Your crate does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
+                if total == 1 { "" } else { "s" },
+                relative_paths(&req.catalog.root, &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")),
+                runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
+            )))
+        }
+        Err(BuildError::Cargo(text)) => Ok(Err(format!("Cargo could not build your crate:\n\n{text}"))),
+        Err(e) => Err(e).context("preparing the runner"),
+    }
+}
+
+/// What a simulation produced, or why it could not run.
+#[derive(Debug, Clone)]
+pub enum Simulated {
+    /// The report (and picture) to show.
+    Done(Artifact),
+    /// The crate did not build, or the simulation crashed, timed out or
+    /// failed; the message says how.
+    Problem(Status, String),
+}
+
+/// Runs the exercise's (ungraded) simulation with `req`'s crate, isolated
+/// like a stage.
+pub fn simulate(req: &Request<'_>) -> anyhow::Result<Simulated> {
+    let runner = match build(req)? {
+        Ok(runner) => runner,
+        Err(message) => return Ok(Simulated::Problem(Status::Failed, message)),
+    };
+    let limits = Limits { timeout: req.timeout.unwrap_or(Duration::from_secs(120)), ..Limits::default() };
+    let args = ["simulate".to_string(), "--seed".into(), req.seed.to_string()];
+    let finished = isolate::run(&runner.binary, &args, &nonce(), limits)
+        .with_context(|| format!("starting {}", runner.binary.display()))?;
+    if let Some(artifact) = finished.outcome.as_ref().and_then(|o| o.artifact.clone()) {
+        return Ok(Simulated::Done(artifact));
+    }
+    let reproduce = format!("reproduce: {} --seed {}", req.command, req.seed);
+    let (status, message) = explain(&req.catalog.root, &finished, limits, None, &reproduce);
+    Ok(Simulated::Problem(status, message))
 }
 
 fn finish(req: &Request<'_>, stages: Vec<StageReport>, benchmarks: Vec<grader_protocol::BenchFigure>) -> Report {

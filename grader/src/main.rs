@@ -48,6 +48,19 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run the exercise's workload through your code and the reference's,
+    /// side by side (not graded).
+    Simulate {
+        /// The exercise.
+        exercise: String,
+        /// Seed of the workload.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Run the reference in both columns (to see the picture before you
+        /// have implemented anything).
+        #[arg(long)]
+        reference: bool,
+    },
     /// Render the lessons as a local HTML book, or serve it.
     Book {
         #[command(subcommand)]
@@ -101,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Solution { exercise } => commands::solution(&ctx, &exercise),
         Command::Compare { exercise, seed } => commands::compare(&ctx, &exercise, seed),
         Command::Reset { exercise, yes } => commands::reset(&ctx, &exercise, yes),
+        Command::Simulate { exercise, seed, reference } => commands::simulate(&ctx, &exercise, seed, reference),
         Command::Book { action: None | Some(BookAction::Build) } => commands::book(&ctx, None),
         Command::Book { action: Some(BookAction::Serve { port }) } => commands::book(&ctx, Some(port)),
     }

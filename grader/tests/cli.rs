@@ -205,3 +205,23 @@ fn json_for_all_exercises_is_an_array_of_reports() {
     assert_eq!(code, 0);
     assert!(!dir.path().join("p.toml").exists(), "grading the reference must not record progress");
 }
+
+/// The p99 column of the `you` row of `strategy` in a simulation report.
+fn p99_of(report: &str, strategy: &str) -> u64 {
+    let line = report.lines().find(|l| l.starts_with(strategy)).unwrap_or_else(|| panic!("no {strategy} row:\n{report}"));
+    let fields: Vec<&str> = line[strategy.len()..].split_whitespace().collect();
+    assert_eq!(fields[0], "you", "{line}");
+    fields[2].parse().unwrap_or_else(|_| panic!("no p99 in {line}"))
+}
+
+#[test]
+fn the_simulation_shows_what_the_lesson_claims() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["simulate", "load-balancer", "--reference", "--seed", "5"]));
+    assert_eq!(code, 0, "{out}");
+    // One degraded backend: round-robin keeps feeding it, load-aware pickers do not.
+    let (rr, lc, p2c) = (p99_of(&out, "round-robin"), p99_of(&out, "least-connections"), p99_of(&out, "power of two choices"));
+    assert!(rr > 3 * lc, "round-robin p99 {rr} should dwarf least-connections' {lc}:\n{out}");
+    assert!(p2c < 2 * lc, "power of two choices p99 {p2c} should be close to least-connections' {lc}:\n{out}");
+    assert!(common::root().join("target/grader/simulate-load-balancer.svg").is_file());
+}

@@ -28,6 +28,19 @@ pub struct StageOutcome {
     /// Benchmark figures measured by this stage (benchmark stages only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub benchmarks: Vec<BenchFigure>,
+    /// What a simulation produced (simulations only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<Artifact>,
+}
+
+/// The output of a simulation: not graded, shown to the learner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// A report for the terminal.
+    pub text: String,
+    /// The same as a picture, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub svg: Option<String>,
 }
 
 /// How a stage ended, as seen from inside the runner.
@@ -135,7 +148,7 @@ mod tests {
 
     #[test]
     fn a_result_line_round_trips_only_with_its_nonce() {
-        let outcome = StageOutcome { verdict: Verdict::Passed, benchmarks: vec![] };
+        let outcome = StageOutcome { verdict: Verdict::Passed, benchmarks: vec![], artifact: None };
         let line = result_line("abc123", &outcome);
         assert_eq!(parse_result_line(&line, "abc123"), Some(outcome));
         assert_eq!(parse_result_line(&line, "abc12"), None);

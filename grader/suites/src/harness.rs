@@ -8,6 +8,7 @@
 //! ```text
 //! runner stage <id> --seed <n>     (stdin: the nonce, one line)
 //! runner list                      (prints the stage ids, one per line)
+//! runner simulate --seed <n>       (stdin: the nonce; not graded)
 //! ```
 
 use std::cell::Cell;
@@ -15,7 +16,7 @@ use std::io::{BufRead, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use grader_protocol::{BenchFigure, Failure, PanicReport, StageOutcome, Verdict, result_line};
+use grader_protocol::{Artifact, BenchFigure, Failure, PanicReport, StageOutcome, Verdict, result_line};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -27,7 +28,13 @@ pub type StageResult = Result<Vec<BenchFigure>, Failure>;
 pub struct Suite {
     /// The stages, in order. Ids match `course.toml`.
     pub stages: Vec<Stage>,
+    /// An optional, ungraded simulation that shows the learner's code at work
+    /// (`cargo grader simulate <exercise>`).
+    pub simulation: Option<Simulation>,
 }
+
+/// Runs an implementation through a scenario and reports what happened.
+pub type Simulation = Box<dyn Fn(&Ctx) -> Result<Artifact, Failure>>;
 
 /// One stage: an id and the function that runs it.
 pub struct Stage {
@@ -133,47 +140,74 @@ pub fn main(suite: Suite) -> ! {
             std::process::exit(0)
         }
         ["stage", id, "--seed", seed] => {
-            let Ok(seed) = seed.parse::<u64>() else { usage() };
-            // Read the nonce before any implementation code can run.
-            let mut nonce = String::new();
-            if std::io::stdin().lock().read_line(&mut nonce).is_err() || nonce.trim().is_empty() {
-                eprintln!("runner: no nonce on stdin");
-                std::process::exit(2)
-            }
-            let nonce = nonce.trim().to_string();
+            let seed = parse_seed(seed);
+            let nonce = read_nonce();
             let Some(stage) = suite.stages.iter().find(|s| s.id == *id) else {
                 eprintln!("runner: no stage `{id}`");
                 std::process::exit(2)
             };
-            install_panic_hook();
-            let outcome = match panic::catch_unwind(AssertUnwindSafe(|| (stage.run)(&Ctx { seed }))) {
-                Ok(Ok(benchmarks)) => {
-                    let verdict = if benchmarks.iter().all(|b| b.passed) {
-                        Verdict::Passed
-                    } else {
-                        Verdict::Failed(fail(
-                            "A benchmark is outside its threshold (see the figures).",
-                            "every figure within its threshold",
-                            "at least one outside",
-                        ))
-                    };
-                    StageOutcome { verdict, benchmarks }
+            report(&nonce, |ctx| match (stage.run)(ctx) {
+                Ok(benchmarks) if benchmarks.iter().all(|b| b.passed) => {
+                    StageOutcome { verdict: Verdict::Passed, benchmarks, artifact: None }
                 }
-                Ok(Err(failure)) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![] },
-                Err(_) => {
-                    let report = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    let report = report.unwrap_or(PanicReport { message: "panicked".into(), location: None });
-                    StageOutcome { verdict: Verdict::Panicked(report), benchmarks: vec![] }
-                }
+                Ok(benchmarks) => StageOutcome {
+                    verdict: Verdict::Failed(fail(
+                        "A benchmark is outside its threshold (see the figures).",
+                        "every figure within its threshold",
+                        "at least one outside",
+                    )),
+                    benchmarks,
+                    artifact: None,
+                },
+                Err(failure) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None },
+            }, seed)
+        }
+        ["simulate", "--seed", seed] => {
+            let seed = parse_seed(seed);
+            let nonce = read_nonce();
+            let Some(simulation) = &suite.simulation else {
+                eprintln!("runner: this exercise has no simulation");
+                std::process::exit(2)
             };
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", result_line(&nonce, &outcome));
-            let _ = out.flush();
-            // Ends threads the implementation may have left running.
-            std::process::exit(0)
+            report(&nonce, |ctx| match simulation(ctx) {
+                Ok(artifact) => StageOutcome { verdict: Verdict::Passed, benchmarks: vec![], artifact: Some(artifact) },
+                Err(failure) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None },
+            }, seed)
         }
         _ => usage(),
     }
+}
+
+fn parse_seed(seed: &str) -> u64 {
+    seed.parse().unwrap_or_else(|_| usage())
+}
+
+/// Reads the nonce, before any implementation code can run.
+fn read_nonce() -> String {
+    let mut nonce = String::new();
+    if std::io::stdin().lock().read_line(&mut nonce).is_err() || nonce.trim().is_empty() {
+        eprintln!("runner: no nonce on stdin");
+        std::process::exit(2)
+    }
+    nonce.trim().to_string()
+}
+
+/// Runs `body` with panics captured, writes the one trusted result line, and
+/// exits (ending any thread the implementation left running).
+fn report(nonce: &str, body: impl FnOnce(&Ctx) -> StageOutcome, seed: u64) -> ! {
+    install_panic_hook();
+    let outcome = match panic::catch_unwind(AssertUnwindSafe(|| body(&Ctx { seed }))) {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            let report = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let report = report.unwrap_or(PanicReport { message: "panicked".into(), location: None });
+            StageOutcome { verdict: Verdict::Panicked(report), benchmarks: vec![], artifact: None }
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", result_line(nonce, &outcome));
+    let _ = out.flush();
+    std::process::exit(0)
 }
 
 fn usage() -> ! {

@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod harness;
 pub mod load_balancer;
+pub mod load_balancer_simulation;
 pub mod token_bucket;
 
 /// The `main` of a runner: `suites::runner!(token_bucket, subject, reference);`

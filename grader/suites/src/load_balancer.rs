@@ -76,6 +76,7 @@ pub fn suite(learner: Subject, reference: Subject) -> Suite {
             Stage::new("health", move |ctx| health(s, ctx)),
             Stage::new("benchmarks", move |ctx| benchmarks(s, reference, ctx)),
         ],
+        simulation: Some(Box::new(move |ctx| crate::load_balancer_simulation::simulate(s, reference, ctx))),
     }
 }
 

@@ -48,6 +48,7 @@ pub fn suite(learner: Subject, reference: Subject) -> Suite {
             Stage::new("bounded-memory", move |ctx| bounded_memory(s, ctx)),
             Stage::new("benchmarks", move |ctx| benchmarks(s, reference, ctx)),
         ],
+        simulation: None,
     }
 }
 
