@@ -104,7 +104,9 @@ fn run(work: &[Request], router: Router<'_>) -> Result<Run, Failure> {
     let mut t = 0;
     while next < work.len() || queues.iter().any(|q| !q.is_empty()) || running.iter().any(|r| !r.is_empty()) {
         for r in running.iter_mut() {
-            for done in r.extract_if(.., |job| job.end == t) {
+            let (finished, still): (Vec<_>, Vec<_>) = std::mem::take(r).into_iter().partition(|job| job.end == t);
+            *r = still;
+            for done in finished {
                 result.latencies.push(done.end - done.request.arrival);
                 if let Some(lease) = done.lease {
                     lease.finish();
