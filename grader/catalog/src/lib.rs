@@ -368,7 +368,7 @@ hints = ["h1", "h2"]
     fn a_duplicate_slug_points_at_both() {
         let second = "\n[[lesson]]\nslug = \"a\"\ntitle = \"again\"\nfile = \"lessons/a.md\"\n";
         let e = error_text(&format!("{GOOD}{second}"));
-        assert_eq!(e, "course.toml:23:8: duplicate slug `a` (first used on line 5)");
+        assert_eq!(e, "course.toml:21:8: duplicate slug `a` (first used on line 5)");
     }
 
     #[test]
