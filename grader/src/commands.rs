@@ -339,8 +339,7 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `watch`: grade, then grade again after each save (debounced; `target/`
-/// is ignored). Runs until interrupted.
+/// `watch`: grade, then grade again after each save. Runs until interrupted.
 pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
     let progress = ctx.store.load()?;
     let slug = match slug {
@@ -355,23 +354,46 @@ pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
     };
     let (_, ex) = ctx.exercise(&slug)?;
     let (tx, rx) = mpsc::channel();
-    let mut debouncer = notify_debouncer_mini::new_debouncer(Duration::from_millis(300), tx)?;
-    debouncer.watcher().watch(&ex.crate_dir, notify_debouncer_mini::notify::RecursiveMode::Recursive)?;
-    let args = GradeArgs { exercise: Some(slug.clone()), stage: None, seed: None, reference: false, json: false, krate: None, features: vec![], timeout_ms: None };
+    let mut watcher = notify::recommended_watcher(tx)?;
+    notify::Watcher::watch(&mut watcher, &ex.crate_dir, notify::RecursiveMode::Recursive)?;
+    let args = GradeArgs {
+        exercise: Some(slug.clone()),
+        stage: None,
+        seed: None,
+        reference: false,
+        json: false,
+        krate: None,
+        features: vec![],
+        timeout_ms: None,
+    };
     loop {
         grade(ctx, &args)?;
         println!("watching {} for changes (Ctrl-C to stop)…", ctx.rel(&ex.crate_dir));
-        // Wait for a batch of events that touches something outside target/.
-        loop {
-            let events = rx.recv().context("the file watcher stopped")?;
-            let relevant = events.map_or(true, |evs| {
-                evs.iter().any(|e| !e.path.components().any(|c| c.as_os_str() == "target"))
-            });
-            if relevant {
-                break;
-            }
+        wait_for_edit(&rx)?;
+    }
+}
+
+/// Blocks until a file of the crate is written, created, renamed or removed
+/// (outside `target/`), then lets a burst of such events settle for 300 ms,
+/// so that one save grades once. Reads, such as cargo's own, are no edit.
+fn wait_for_edit(rx: &mpsc::Receiver<notify::Result<notify::Event>>) -> anyhow::Result<()> {
+    let is_edit = |event: &notify::Result<notify::Event>| match event {
+        Ok(e) => {
+            !matches!(e.kind, notify::EventKind::Access(_))
+                && e.paths.iter().any(|p| !p.components().any(|c| c.as_os_str() == "target"))
+        }
+        // An error from the watcher (an overflowed queue, say): grade again.
+        Err(_) => true,
+    };
+    loop {
+        let event = rx.recv().context("the file watcher stopped")?;
+        if is_edit(&event) {
+            break;
         }
     }
+    let settle = Duration::from_millis(300);
+    while rx.recv_timeout(settle).is_ok() {}
+    Ok(())
 }
 
 /// `book`: render the lessons into `target/book`; with a port, serve them on
@@ -428,5 +450,34 @@ pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> an
             println!("The simulation could not run ({status:?}):\n{message}");
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{AccessKind, CreateKind, ModifyKind};
+
+    fn event(kind: notify::EventKind, path: &str) -> notify::Result<notify::Event> {
+        Ok(notify::Event::new(kind).add_path(PathBuf::from(path)))
+    }
+
+    #[test]
+    fn reads_and_target_are_not_edits() {
+        let (tx, rx) = mpsc::channel();
+        tx.send(event(notify::EventKind::Access(AccessKind::Any), "/c/src/lib.rs")).expect("send");
+        tx.send(event(notify::EventKind::Create(CreateKind::File), "/c/target/debug/x")).expect("send");
+        drop(tx);
+        // Only non-edits, then the watcher goes away: no edit was seen.
+        assert!(wait_for_edit(&rx).is_err());
+    }
+
+    #[test]
+    fn a_save_is_an_edit() {
+        let (tx, rx) = mpsc::channel();
+        tx.send(event(notify::EventKind::Access(AccessKind::Any), "/c/src/lib.rs")).expect("send");
+        tx.send(event(notify::EventKind::Modify(ModifyKind::Any), "/c/src/lib.rs")).expect("send");
+        drop(tx);
+        assert!(wait_for_edit(&rx).is_ok());
     }
 }
