@@ -44,11 +44,7 @@ pub fn rust_blocks(markdown: &str) -> Vec<CodeBlock> {
                 if let Some((line, info, code)) = current.take() {
                     let fence = Fence::parse(&info);
                     if fence.compiles() {
-                        blocks.push(CodeBlock {
-                            line,
-                            info,
-                            code: unhide(&code),
-                        });
+                        blocks.push(CodeBlock { line, info, code: unhide(&code) });
                     }
                 }
             }
@@ -68,16 +64,8 @@ pub(crate) struct Fence {
 }
 
 /// rustdoc attributes that may open an info string and imply Rust.
-const RUSTDOC_ATTRS: &[&str] = &[
-    "ignore",
-    "no_run",
-    "should_panic",
-    "compile_fail",
-    "edition2015",
-    "edition2018",
-    "edition2021",
-    "edition2024",
-];
+const RUSTDOC_ATTRS: &[&str] =
+    &["ignore", "no_run", "should_panic", "compile_fail", "edition2015", "edition2018", "edition2021", "edition2024"];
 
 impl Fence {
     /// Splits `rust,ignore`, `rust ignore`, `{.rust}` and the like.
@@ -106,9 +94,10 @@ impl Fence {
     /// Rust that is meant to compile.
     pub fn compiles(&self) -> bool {
         self.is_rust()
-            && !self.attrs.iter().any(|a| {
-                a == "ignore" || a.starts_with("ignore-") || a == "compile_fail" || a == "text"
-            })
+            && !self
+                .attrs
+                .iter()
+                .any(|a| a == "ignore" || a.starts_with("ignore-") || a == "compile_fail" || a == "text")
     }
 }
 
@@ -172,10 +161,7 @@ mod tests {
     #[test]
     fn fences_are_read_like_rustdoc() {
         let f = Fence::parse("rust,ignore");
-        assert_eq!(
-            (f.lang.as_str(), f.attrs.as_slice()),
-            ("rust", &["ignore".to_string()][..])
-        );
+        assert_eq!((f.lang.as_str(), f.attrs.as_slice()), ("rust", &["ignore".to_string()][..]));
         assert!(!f.compiles());
         assert!(Fence::parse("rust").compiles());
         assert!(Fence::parse("rust,no_run").compiles());
@@ -193,13 +179,7 @@ mod tests {
     #[test]
     fn hidden_lines_compile_but_do_not_show() {
         let code = "# use std::fmt;\n#\nfn f() {}\n    ## not hidden\n#[derive(Debug)]\nstruct S;";
-        assert_eq!(
-            unhide(code),
-            "use std::fmt;\n\nfn f() {}\n    # not hidden\n#[derive(Debug)]\nstruct S;"
-        );
-        assert_eq!(
-            visible(code),
-            "fn f() {}\n    # not hidden\n#[derive(Debug)]\nstruct S;"
-        );
+        assert_eq!(unhide(code), "use std::fmt;\n\nfn f() {}\n    # not hidden\n#[derive(Debug)]\nstruct S;");
+        assert_eq!(visible(code), "fn f() {}\n    # not hidden\n#[derive(Debug)]\nstruct S;");
     }
 }

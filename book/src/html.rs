@@ -57,9 +57,7 @@ pub(crate) fn attributes(html: &str) -> Vec<Attr> {
     let mut i = 0;
     while i < b.len() {
         if html[i..].starts_with("<!--") {
-            i = html[i + 4..]
-                .find("-->")
-                .map_or(b.len(), |end| i + 4 + end + 3);
+            i = html[i + 4..].find("-->").map_or(b.len(), |end| i + 4 + end + 3);
             continue;
         }
         if b[i] != b'<' || !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
@@ -83,8 +81,7 @@ pub(crate) fn attributes(html: &str) -> Vec<Attr> {
                 break;
             }
             let name_start = j;
-            while j < b.len() && !b[j].is_ascii_whitespace() && !matches!(b[j], b'=' | b'>' | b'/')
-            {
+            while j < b.len() && !b[j].is_ascii_whitespace() && !matches!(b[j], b'=' | b'>' | b'/') {
                 j += 1;
             }
             let name = html[name_start..j].to_ascii_lowercase();
@@ -117,12 +114,7 @@ pub(crate) fn attributes(html: &str) -> Vec<Attr> {
                 }
             };
             if !name.is_empty() {
-                attrs.push(Attr {
-                    tag: tag.clone(),
-                    name,
-                    value: html[range.clone()].to_string(),
-                    range,
-                });
+                attrs.push(Attr { tag: tag.clone(), name, value: html[range.clone()].to_string(), range });
             }
         }
         i = j;
@@ -133,10 +125,7 @@ pub(crate) fn attributes(html: &str) -> Vec<Attr> {
 /// `html` with the values of some attributes replaced: `replace` sees each
 /// valued attribute and returns the new raw value (already escaped) or `None`
 /// to keep it.
-pub(crate) fn rewrite_attributes(
-    html: &str,
-    mut replace: impl FnMut(&Attr) -> Option<String>,
-) -> String {
+pub(crate) fn rewrite_attributes(html: &str, mut replace: impl FnMut(&Attr) -> Option<String>) -> String {
     let mut out = html.to_string();
     for attr in attributes(html).iter().rev() {
         if let Some(value) = replace(attr) {
@@ -153,10 +142,8 @@ mod tests {
     #[test]
     fn finds_quoted_unquoted_and_multiline_attributes() {
         let html = "<p>a < b</p><!-- <a href=\"no\"> -->\n<img\n  src='assets/x.svg' width=600 alt=\"a > b\">\n<a name=top id=\"t\" href=#x>";
-        let found: Vec<(String, String, String)> = attributes(html)
-            .into_iter()
-            .map(|a| (a.tag, a.name, a.value))
-            .collect();
+        let found: Vec<(String, String, String)> =
+            attributes(html).into_iter().map(|a| (a.tag, a.name, a.value)).collect();
         let want = [
             ("img", "src", "assets/x.svg"),
             ("img", "width", "600"),
@@ -165,10 +152,8 @@ mod tests {
             ("a", "id", "t"),
             ("a", "href", "#x"),
         ];
-        let want: Vec<(String, String, String)> = want
-            .iter()
-            .map(|(t, n, v)| (t.to_string(), n.to_string(), v.to_string()))
-            .collect();
+        let want: Vec<(String, String, String)> =
+            want.iter().map(|(t, n, v)| (t.to_string(), n.to_string(), v.to_string())).collect();
         assert_eq!(found, want);
     }
 
@@ -181,9 +166,6 @@ mod tests {
 
     #[test]
     fn escapes_the_five_characters() {
-        assert_eq!(
-            escape(r#"<a href="x">&'"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
+        assert_eq!(escape(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     }
 }

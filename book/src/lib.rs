@@ -65,14 +65,7 @@ pub struct BrokenLink {
 
 impl fmt::Display for BrokenLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: broken link `{}`: {}",
-            self.file.display(),
-            self.line,
-            self.target,
-            self.reason
-        )
+        write!(f, "{}:{}: broken link `{}`: {}", self.file.display(), self.line, self.target, self.reason)
     }
 }
 
@@ -102,19 +95,12 @@ pub enum BookError {
 
 impl BookError {
     fn io(path: &Path, source: io::Error) -> BookError {
-        BookError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        BookError::Io { path: path.to_path_buf(), source }
     }
 }
 
 fn list(broken: &[BrokenLink]) -> String {
-    broken
-        .iter()
-        .map(|b| format!("  {b}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    broken.iter().map(|b| format!("  {b}")).collect::<Vec<_>>().join("\n")
 }
 
 /// Checks every relative link and image of every lesson: the file exists
@@ -138,10 +124,7 @@ pub fn build(catalog: &catalog::Catalog, out_dir: &Path) -> Result<BuildReport, 
     };
     write("style.css", render::STYLE)?;
     for (i, page) in site.pages.iter().enumerate() {
-        write(
-            &format!("{}.html", page.slug),
-            &render::lesson_page(&site, i),
-        )?;
+        write(&format!("{}.html", page.slug), &render::lesson_page(&site, i))?;
     }
     write("index.html", &render::index_page(&site))?;
 
@@ -150,11 +133,7 @@ pub fn build(catalog: &catalog::Catalog, out_dir: &Path) -> Result<BuildReport, 
     if assets.is_dir() {
         for file in walk(&assets)? {
             let rel = file.strip_prefix(&site.lessons_dir).unwrap_or(&file);
-            let out = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
+            let out = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
             files.insert(out, file);
         }
     }

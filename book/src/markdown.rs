@@ -87,11 +87,7 @@ pub(crate) fn analyze(text: &str) -> Analysis {
                         None => slugger.slug(&text),
                     };
                     analysis.anchors.insert(id.clone());
-                    analysis.headings.push(Heading {
-                        level,
-                        id,
-                        text: text.trim().to_string(),
-                    });
+                    analysis.headings.push(Heading { level, id, text: text.trim().to_string() });
                 }
             }
             Event::Start(Tag::Paragraph) if analysis.summary.is_none() && heading.is_none() => {
@@ -116,19 +112,11 @@ pub(crate) fn analyze(text: &str) -> Analysis {
                 }
             }
             // `<someone@example.com>`: its target is an address, not a path.
-            Event::Start(Tag::Link {
-                link_type: LinkType::Email,
-                ..
-            }) => {}
+            Event::Start(Tag::Link { link_type: LinkType::Email, .. }) => {}
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
-                analysis.links.push(LinkRef {
-                    line: lines.line(range.start),
-                    target: dest_url.to_string(),
-                });
+                analysis.links.push(LinkRef { line: lines.line(range.start), target: dest_url.to_string() });
             }
-            Event::Start(Tag::HtmlBlock) => {
-                html_block = Some((lines.line(range.start), String::new()))
-            }
+            Event::Start(Tag::HtmlBlock) => html_block = Some((lines.line(range.start), String::new())),
             Event::Html(h) => match html_block.as_mut() {
                 Some((_, block)) => block.push_str(&h),
                 None => raw_html(&mut analysis, lines.line(range.start), &h),
@@ -152,10 +140,7 @@ fn raw_html(analysis: &mut Analysis, line: usize, text: &str) {
             analysis.anchors.insert(attr.value.clone());
         } else if attr.is_link() {
             let line = line + text[..attr.range.start].matches('\n').count();
-            analysis.links.push(LinkRef {
-                line,
-                target: attr.value,
-            });
+            analysis.links.push(LinkRef { line, target: attr.value });
         }
     }
 }
@@ -169,16 +154,7 @@ mod tests {
         let md = "# Lesson\n\n## Examples\n\n## Examples\n\n## The `Bucket` trait\n\n## Custom {#mine}\n";
         let a = analyze(md);
         let ids: Vec<&str> = a.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "lesson",
-                "examples",
-                "examples-1",
-                "the-bucket-trait",
-                "mine"
-            ]
-        );
+        assert_eq!(ids, ["lesson", "examples", "examples-1", "the-bucket-trait", "mine"]);
         assert_eq!(a.headings[3].text, "The Bucket trait");
     }
 
@@ -186,20 +162,8 @@ mod tests {
     fn links_carry_their_lines_and_raw_html_defines_anchors() {
         let md = "# T\n\nFirst para\ncontinues.\n\n[a](b.md#c)\n\n<details id=\"faq\">\n<summary>Q</summary>\n<img\n src=\"x.svg\">\n</details>\n\n![i](assets/i.svg) <a href=\"#faq\">f</a> <me@example.com>\n";
         let a = analyze(md);
-        let links: Vec<(usize, &str)> = a
-            .links
-            .iter()
-            .map(|l| (l.line, l.target.as_str()))
-            .collect();
-        assert_eq!(
-            links,
-            [
-                (6, "b.md#c"),
-                (11, "x.svg"),
-                (14, "assets/i.svg"),
-                (14, "#faq")
-            ]
-        );
+        let links: Vec<(usize, &str)> = a.links.iter().map(|l| (l.line, l.target.as_str())).collect();
+        assert_eq!(links, [(6, "b.md#c"), (11, "x.svg"), (14, "assets/i.svg"), (14, "#faq")]);
         assert!(a.anchors.contains("faq") && a.anchors.contains("t"));
         assert_eq!(a.summary.as_deref(), Some("First para continues."));
     }
@@ -207,9 +171,6 @@ mod tests {
     #[test]
     fn line_numbers_are_one_based() {
         let lines = Lines::new("a\nb\n\nc");
-        assert_eq!(
-            [0, 1, 2, 3, 4, 5].map(|o| lines.line(o)),
-            [1, 1, 2, 2, 3, 4]
-        );
+        assert_eq!([0, 1, 2, 3, 4, 5].map(|o| lines.line(o)), [1, 1, 2, 2, 3, 4]);
     }
 }

@@ -26,12 +26,7 @@ pub(crate) fn lesson_page(site: &Site, i: usize) -> String {
         "<p class=\"source\">Source: <code>{}</code></p>",
         escape(&site.display(&page.file).to_string_lossy())
     );
-    frame(
-        site,
-        Some(i),
-        &format!("{} · {}", page.title, site.title),
-        &main,
-    )
+    frame(site, Some(i), &format!("{} · {}", page.title, site.title), &main)
 }
 
 /// The HTML of the index page: the course title and its lessons in order.
@@ -107,29 +102,15 @@ fn sidebar(site: &Site, current: Option<usize>) -> String {
             nav,
             "<li><a href=\"{}.html\"{}>{}</a>",
             escape(&page.slug),
-            if is_current {
-                " class=\"current\" aria-current=\"page\""
-            } else {
-                ""
-            },
+            if is_current { " class=\"current\" aria-current=\"page\"" } else { "" },
             escape(&page.title)
         );
         if is_current {
-            let sections: Vec<_> = page
-                .analysis
-                .headings
-                .iter()
-                .filter(|h| h.level == HeadingLevel::H2)
-                .collect();
+            let sections: Vec<_> = page.analysis.headings.iter().filter(|h| h.level == HeadingLevel::H2).collect();
             if !sections.is_empty() {
                 nav.push_str("\n<ol class=\"toc\">");
                 for h in sections {
-                    let _ = write!(
-                        nav,
-                        "<li><a href=\"#{}\">{}</a></li>",
-                        escape(&h.id),
-                        escape(&h.text)
-                    );
+                    let _ = write!(nav, "<li><a href=\"#{}\">{}</a></li>", escape(&h.id), escape(&h.text));
                 }
                 nav.push_str("</ol>");
             }
@@ -149,26 +130,14 @@ fn pager(site: &Site, i: usize) -> String {
         )
     };
     let prev = match i.checked_sub(1) {
-        Some(p) => link(
-            "prev",
-            "← Previous",
-            format!("{}.html", site.pages[p].slug),
-            &site.pages[p].title,
-        ),
+        Some(p) => link("prev", "← Previous", format!("{}.html", site.pages[p].slug), &site.pages[p].title),
         None => link("prev", "← Back to", "index.html".into(), "Contents"),
     };
     let next = match site.pages.get(i + 1) {
         Some(n) => link("next", "Next →", format!("{}.html", n.slug), &n.title),
-        None => link(
-            "next",
-            "Last lesson; back to →",
-            "index.html".into(),
-            "Contents",
-        ),
+        None => link("next", "Last lesson; back to →", "index.html".into(), "Contents"),
     };
-    format!(
-        "<nav class=\"pager\" aria-label=\"Previous and next lessons\">\n{prev}\n{next}\n</nav>\n"
-    )
+    format!("<nav class=\"pager\" aria-label=\"Previous and next lessons\">\n{prev}\n{next}\n</nav>\n")
 }
 
 /// The HTML of lesson `i`'s markdown: heading ids and anchors, rewritten links,
@@ -187,52 +156,20 @@ pub(crate) fn lesson_body(site: &Site, i: usize) -> String {
     let mut events: Vec<Event<'_>> = Vec::new();
     for event in Parser::new_ext(&page.text, options()) {
         match event {
-            Event::Start(Tag::Heading {
-                level,
-                id: _,
-                classes,
-                attrs,
-            }) => {
+            Event::Start(Tag::Heading { level, id: _, classes, attrs }) => {
                 let id = headings.next().map(|h| h.id.clone()).unwrap_or_default();
-                let anchor = format!(
-                    "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>",
-                    escape(&id)
-                );
-                events.push(Event::Start(Tag::Heading {
-                    level,
-                    id: Some(id.into()),
-                    classes,
-                    attrs,
-                }));
+                let anchor =
+                    format!("<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section\">#</a>", escape(&id));
+                events.push(Event::Start(Tag::Heading { level, id: Some(id.into()), classes, attrs }));
                 events.push(Event::InlineHtml(anchor.into()));
             }
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
                 let dest_url = rewrite(&dest_url).map_or(dest_url, CowStr::from);
-                events.push(Event::Start(Tag::Link {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+                events.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
             }
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
                 let dest_url = rewrite(&dest_url).map_or(dest_url, CowStr::from);
-                events.push(Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                }));
+                events.push(Event::Start(Tag::Image { link_type, dest_url, title, id }));
             }
             Event::Start(Tag::HtmlBlock) => html_block = Some(String::new()),
             Event::Html(h) => match html_block.as_mut() {
@@ -279,13 +216,7 @@ pub(crate) fn lesson_body(site: &Site, i: usize) -> String {
 }
 
 fn raw_html(html: &str, rewrite: &impl Fn(&str) -> Option<String>) -> String {
-    rewrite_attributes(html, |attr| {
-        if attr.is_link() {
-            rewrite(&attr.value).map(|h| escape(&h))
-        } else {
-            None
-        }
-    })
+    rewrite_attributes(html, |attr| if attr.is_link() { rewrite(&attr.value).map(|h| escape(&h)) } else { None })
 }
 
 /// Languages shown without a label: a label saying "text" says nothing.
@@ -293,22 +224,11 @@ const UNLABELLED: &[&str] = &["", "text", "txt", "plain", "plaintext"];
 
 fn code_block(info: &str, code: &str) -> String {
     let fence = Fence::parse(info);
-    let shown = if fence.is_rust() {
-        visible(code)
-    } else {
-        code.to_string()
-    };
+    let shown = if fence.is_rust() { visible(code) } else { code.to_string() };
     let lang = escape(&fence.lang);
-    let label = if UNLABELLED.contains(&fence.lang.as_str()) {
-        String::new()
-    } else {
-        format!(" data-lang=\"{lang}\"")
-    };
-    let class = if fence.lang.is_empty() {
-        String::new()
-    } else {
-        format!(" class=\"language-{lang}\"")
-    };
+    let label =
+        if UNLABELLED.contains(&fence.lang.as_str()) { String::new() } else { format!(" data-lang=\"{lang}\"") };
+    let class = if fence.lang.is_empty() { String::new() } else { format!(" class=\"language-{lang}\"") };
     format!("<pre{label}><code{class}>{}</code></pre>\n", escape(&shown))
 }
 
@@ -329,14 +249,8 @@ mod tests {
     #[test]
     fn code_blocks_get_a_language_class_and_hide_rustdoc_lines() {
         let html = code_block("rust,ignore", "# use x;\nlet a = 1 < 2;\n");
-        assert_eq!(
-            html,
-            "<pre data-lang=\"rust\"><code class=\"language-rust\">let a = 1 &lt; 2;\n</code></pre>\n"
-        );
-        assert_eq!(
-            code_block("text", "a\n"),
-            "<pre><code class=\"language-text\">a\n</code></pre>\n"
-        );
+        assert_eq!(html, "<pre data-lang=\"rust\"><code class=\"language-rust\">let a = 1 &lt; 2;\n</code></pre>\n");
+        assert_eq!(code_block("text", "a\n"), "<pre><code class=\"language-text\">a\n</code></pre>\n");
         assert_eq!(code_block("", "a\n"), "<pre><code>a\n</code></pre>\n");
     }
 

@@ -27,11 +27,7 @@ const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// socket is bound, with the bound address (so port 0 picks a free port).
 ///
 /// To serve until told to stop, use [`Server`] and its [`Stopper`].
-pub fn serve(
-    out_dir: &Path,
-    addr: SocketAddr,
-    ready: impl FnOnce(SocketAddr),
-) -> Result<(), BookError> {
+pub fn serve(out_dir: &Path, addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> Result<(), BookError> {
     let server = Server::bind(out_dir, addr)?;
     ready(server.local_addr());
     server.run()
@@ -56,20 +52,10 @@ pub struct Stopper {
 impl Server {
     /// Binds `addr` (port 0 picks a free port) to serve the files under `out_dir`.
     pub fn bind(out_dir: &Path, addr: SocketAddr) -> Result<Server, BookError> {
-        let root = out_dir
-            .canonicalize()
-            .map_err(|e| BookError::io(out_dir, e))?;
-        let listener =
-            TcpListener::bind(addr).map_err(|source| BookError::Bind { addr, source })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| BookError::Bind { addr, source })?;
-        Ok(Server {
-            listener,
-            addr,
-            root,
-            stop: Arc::new(AtomicBool::new(false)),
-        })
+        let root = out_dir.canonicalize().map_err(|e| BookError::io(out_dir, e))?;
+        let listener = TcpListener::bind(addr).map_err(|source| BookError::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(|source| BookError::Bind { addr, source })?;
+        Ok(Server { listener, addr, root, stop: Arc::new(AtomicBool::new(false)) })
     }
 
     /// The address actually bound.
@@ -79,10 +65,7 @@ impl Server {
 
     /// A handle that makes [`Server::run`] return.
     pub fn stopper(&self) -> Stopper {
-        Stopper {
-            stop: Arc::clone(&self.stop),
-            addr: self.addr,
-        }
+        Stopper { stop: Arc::clone(&self.stop), addr: self.addr }
     }
 
     /// Answers requests until [`Stopper::stop`] is called. Requests already
@@ -97,23 +80,15 @@ impl Server {
             let Ok(mut stream) = stream else { continue };
             if busy.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
                 busy.fetch_sub(1, Ordering::SeqCst);
-                let _ = respond(
-                    &mut stream,
-                    false,
-                    503,
-                    "text/plain; charset=utf-8",
-                    b"busy, try again\n",
-                );
+                let _ = respond(&mut stream, false, 503, "text/plain; charset=utf-8", b"busy, try again\n");
                 continue;
             }
             let (root, done) = (Arc::clone(&root), Arc::clone(&busy));
-            let spawned = std::thread::Builder::new()
-                .name("book-serve".into())
-                .spawn(move || {
-                    let _ = handle(&mut stream, &root);
-                    let _ = stream.shutdown(Shutdown::Both);
-                    done.fetch_sub(1, Ordering::SeqCst);
-                });
+            let spawned = std::thread::Builder::new().name("book-serve".into()).spawn(move || {
+                let _ = handle(&mut stream, &root);
+                let _ = stream.shutdown(Shutdown::Both);
+                done.fetch_sub(1, Ordering::SeqCst);
+            });
             if spawned.is_err() {
                 // The closure (and its `busy` decrement) never ran.
                 busy.fetch_sub(1, Ordering::SeqCst);
@@ -177,11 +152,7 @@ fn lookup(root: &Path, target: &str) -> Lookup {
 }
 
 fn content_type(path: &Path) -> &'static str {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     match ext.as_str() {
         "html" | "htm" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -197,9 +168,7 @@ fn content_type(path: &Path) -> &'static str {
         "wasm" => "application/wasm",
         "pdf" => "application/pdf",
         "md" => "text/markdown; charset=utf-8",
-        "rs" | "toml" | "txt" | "lua" | "sh" | "lock" | "yaml" | "yml" => {
-            "text/plain; charset=utf-8"
-        }
+        "rs" | "toml" | "txt" | "lua" | "sh" | "lock" | "yaml" | "yml" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }
@@ -211,13 +180,7 @@ fn handle(stream: &mut TcpStream, root: &Path) -> io::Result<()> {
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.windows(2).any(|w| w == b"\n\n") {
         if head.len() > MAX_HEAD {
-            return respond(
-                stream,
-                false,
-                431,
-                "text/plain; charset=utf-8",
-                b"request head too large\n",
-            );
+            return respond(stream, false, 431, "text/plain; charset=utf-8", b"request head too large\n");
         }
         let n = stream.read(&mut buf)?;
         if n == 0 {
@@ -232,61 +195,27 @@ fn handle(stream: &mut TcpStream, root: &Path) -> io::Result<()> {
     let mut words = head.lines().next().unwrap_or_default().split_whitespace();
     let (method, target, version) = (words.next(), words.next(), words.next());
     let (Some(method), Some(target), Some(version)) = (method, target, version) else {
-        return respond(
-            stream,
-            false,
-            400,
-            "text/plain; charset=utf-8",
-            b"bad request line\n",
-        );
+        return respond(stream, false, 400, "text/plain; charset=utf-8", b"bad request line\n");
     };
     if !version.starts_with("HTTP/1.") {
-        return respond(
-            stream,
-            false,
-            505,
-            "text/plain; charset=utf-8",
-            b"HTTP/1.x only\n",
-        );
+        return respond(stream, false, 505, "text/plain; charset=utf-8", b"HTTP/1.x only\n");
     }
     let head_only = match method {
         "GET" => false,
         "HEAD" => true,
         _ => {
-            return respond(
-                stream,
-                false,
-                405,
-                "text/plain; charset=utf-8",
-                b"GET or HEAD only\n",
-            );
+            return respond(stream, false, 405, "text/plain; charset=utf-8", b"GET or HEAD only\n");
         }
     };
     match lookup(root, target) {
         Lookup::File(file) => match std::fs::read(&file) {
             Ok(body) => respond(stream, head_only, 200, content_type(&file), &body),
-            Err(_) => respond(
-                stream,
-                head_only,
-                404,
-                "text/html; charset=utf-8",
-                NOT_FOUND.as_bytes(),
-            ),
+            Err(_) => respond(stream, head_only, 404, "text/html; charset=utf-8", NOT_FOUND.as_bytes()),
         },
-        Lookup::NotFound => respond(
-            stream,
-            head_only,
-            404,
-            "text/html; charset=utf-8",
-            NOT_FOUND.as_bytes(),
-        ),
-        Lookup::BadRequest(why) => respond(
-            stream,
-            head_only,
-            400,
-            "text/plain; charset=utf-8",
-            format!("bad request: {why}\n").as_bytes(),
-        ),
+        Lookup::NotFound => respond(stream, head_only, 404, "text/html; charset=utf-8", NOT_FOUND.as_bytes()),
+        Lookup::BadRequest(why) => {
+            respond(stream, head_only, 400, "text/plain; charset=utf-8", format!("bad request: {why}\n").as_bytes())
+        }
     }
 }
 
@@ -294,13 +223,7 @@ const NOT_FOUND: &str = "<!doctype html><meta charset=\"utf-8\"><title>Not found
 <link rel=\"stylesheet\" href=\"/style.css\"><main><h1>Not found</h1>\
 <p>No such page in the book. <a href=\"/index.html\">Back to the contents</a>.</p></main>\n";
 
-fn respond(
-    stream: &mut TcpStream,
-    head_only: bool,
-    status: u16,
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
+fn respond(stream: &mut TcpStream, head_only: bool, status: u16, content_type: &str, body: &[u8]) -> io::Result<()> {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -340,27 +263,12 @@ mod tests {
         std::fs::create_dir(root.join("assets")).expect("mkdir");
         std::fs::write(root.join("assets/a b.svg"), "<svg/>").expect("write");
         assert_eq!(lookup(&root, "/"), Lookup::File(root.join("index.html")));
-        assert_eq!(
-            lookup(&root, "/index.html?x=1#y"),
-            Lookup::File(root.join("index.html"))
-        );
-        assert_eq!(
-            lookup(&root, "/assets/a%20b.svg"),
-            Lookup::File(root.join("assets/a b.svg"))
-        );
+        assert_eq!(lookup(&root, "/index.html?x=1#y"), Lookup::File(root.join("index.html")));
+        assert_eq!(lookup(&root, "/assets/a%20b.svg"), Lookup::File(root.join("assets/a b.svg")));
         assert_eq!(lookup(&root, "/assets/"), Lookup::NotFound);
         assert_eq!(lookup(&root, "/nope.html"), Lookup::NotFound);
-        for evil in [
-            "/../etc/passwd",
-            "/assets/../../x",
-            "/%2e%2e/etc/passwd",
-            "/a%5c..%5cb",
-            "/x%00",
-        ] {
-            assert!(
-                matches!(lookup(&root, evil), Lookup::BadRequest(_)),
-                "{evil}"
-            );
+        for evil in ["/../etc/passwd", "/assets/../../x", "/%2e%2e/etc/passwd", "/a%5c..%5cb", "/x%00"] {
+            assert!(matches!(lookup(&root, evil), Lookup::BadRequest(_)), "{evil}");
         }
         assert!(matches!(lookup(&root, "index.html"), Lookup::BadRequest(_)));
     }
@@ -372,8 +280,7 @@ mod tests {
         std::fs::write(outside.path().join("secret"), "s").expect("write");
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path().canonicalize().expect("canonical");
-        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("link"))
-            .expect("symlink");
+        std::os::unix::fs::symlink(outside.path().join("secret"), root.join("link")).expect("symlink");
         assert_eq!(lookup(&root, "/link"), Lookup::NotFound);
     }
 }

@@ -50,18 +50,12 @@ pub(crate) enum Resolved {
     /// Another lesson's page (or this one's, by file name).
     Page { href: String },
     /// A file copied into the book.
-    File {
-        source: PathBuf,
-        out: String,
-        href: String,
-    },
+    File { source: PathBuf, out: String, href: String },
 }
 
 impl Site {
     pub fn load(catalog: &Catalog) -> Result<Site, BookError> {
-        let root = normalize(
-            &std::path::absolute(&catalog.root).map_err(|e| BookError::io(&catalog.root, e))?,
-        );
+        let root = normalize(&std::path::absolute(&catalog.root).map_err(|e| BookError::io(&catalog.root, e))?);
         let mut pages = Vec::with_capacity(catalog.lessons.len());
         for lesson in &catalog.lessons {
             let file = normalize(&root.join(&lesson.file));
@@ -69,33 +63,18 @@ impl Site {
             let analysis = markdown::analyze(&text);
             let exercise = lesson.exercise.as_ref().map(|ex| ExerciseInfo {
                 crate_dir: slash_path(
-                    normalize(&root.join(&ex.crate_dir))
-                        .strip_prefix(&root)
-                        .unwrap_or(&ex.crate_dir),
+                    normalize(&root.join(&ex.crate_dir)).strip_prefix(&root).unwrap_or(&ex.crate_dir),
                 ),
                 stages: ex.stages.len(),
             });
-            pages.push(Page {
-                slug: lesson.slug.clone(),
-                title: lesson.title.clone(),
-                file,
-                text,
-                analysis,
-                exercise,
-            });
+            pages.push(Page { slug: lesson.slug.clone(), title: lesson.title.clone(), file, text, analysis, exercise });
         }
-        Ok(Site {
-            title: catalog.title.clone(),
-            lessons_dir: root.join("lessons"),
-            root,
-            pages,
-        })
+        Ok(Site { title: catalog.title.clone(), lessons_dir: root.join("lessons"), root, pages })
     }
 
     /// `path` as shown in messages: relative to the course root when inside it.
     pub fn display(&self, path: &Path) -> PathBuf {
-        path.strip_prefix(&self.root)
-            .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+        path.strip_prefix(&self.root).map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
     }
 
     /// Every broken link of every lesson, in lesson then line order.
@@ -113,11 +92,7 @@ impl Site {
                 }
             }
         }
-        if broken.is_empty() {
-            Ok(())
-        } else {
-            Err(BookError::BrokenLinks(broken))
-        }
+        if broken.is_empty() { Ok(()) } else { Err(BookError::BrokenLinks(broken)) }
     }
 
     /// Files the pages link to, by their place in the output.
@@ -166,31 +141,21 @@ impl Site {
         if !resolved.starts_with(&self.root) {
             return Err("points outside the course folder".into());
         }
-        let suffix = query.map(|q| format!("?{q}")).unwrap_or_default()
-            + &fragment.map(|f| format!("#{f}")).unwrap_or_default();
+        let suffix =
+            query.map(|q| format!("?{q}")).unwrap_or_default() + &fragment.map(|f| format!("#{f}")).unwrap_or_default();
         if let Some(to) = self.pages.iter().position(|p| p.file == resolved) {
             if let Some(fragment) = fragment {
                 self.anchor(to, fragment)?;
             }
-            return Ok(Resolved::Page {
-                href: format!("{}.html{suffix}", self.pages[to].slug),
-            });
+            return Ok(Resolved::Page { href: format!("{}.html{suffix}", self.pages[to].slug) });
         }
         let shown = self.display(&resolved);
-        let is_md = resolved
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+        let is_md = resolved.extension().is_some_and(|e| e.eq_ignore_ascii_case("md"));
         if is_md && resolved.starts_with(&self.lessons_dir) && resolved.is_file() {
-            return Err(format!(
-                "{} is not a lesson of course.toml: the book has no page for it",
-                shown.display()
-            ));
+            return Err(format!("{} is not a lesson of course.toml: the book has no page for it", shown.display()));
         }
         if resolved.is_dir() {
-            return Err(format!(
-                "{} is a folder: the book cannot show a folder, link a file in it",
-                shown.display()
-            ));
+            return Err(format!("{} is a folder: the book cannot show a folder, link a file in it", shown.display()));
         }
         if !resolved.is_file() {
             return Err(format!("no such file: {}", shown.display()));
@@ -200,11 +165,7 @@ impl Site {
             Err(_) => format!("_repo/{}", slash_path(&shown)),
         };
         let href = percent_encode_path(&out) + &suffix;
-        Ok(Resolved::File {
-            source: resolved,
-            out,
-            href,
-        })
+        Ok(Resolved::File { source: resolved, out, href })
     }
 
     fn anchor(&self, page: usize, fragment: &str) -> Result<(), String> {
@@ -213,10 +174,7 @@ impl Site {
         if fragment.is_empty() || page.analysis.anchors.contains(&id) {
             Ok(())
         } else {
-            Err(format!(
-                "no heading or id `{id}` in {}",
-                self.display(&page.file).display()
-            ))
+            Err(format!("no heading or id `{id}` in {}", self.display(&page.file).display()))
         }
     }
 }
@@ -230,9 +188,7 @@ fn is_external(target: &str) -> bool {
         Some(colon) => {
             let scheme = &target[..colon];
             scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
     }
@@ -247,10 +203,7 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
             Component::ParentDir => {
                 if matches!(out.components().next_back(), Some(Component::Normal(_))) {
                     out.pop();
-                } else if !matches!(
-                    out.components().next_back(),
-                    Some(Component::RootDir | Component::Prefix(_))
-                ) {
+                } else if !matches!(out.components().next_back(), Some(Component::RootDir | Component::Prefix(_))) {
                     out.push("..");
                 }
             }
@@ -261,10 +214,7 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
 }
 
 fn slash_path(path: &Path) -> String {
-    path.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    path.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/")
 }
 
 /// Decodes `%xx` escapes; `None` for a malformed escape or invalid UTF-8.
@@ -303,23 +253,14 @@ mod tests {
 
     #[test]
     fn normalize_is_lexical() {
-        assert_eq!(
-            normalize(Path::new("/a/b/../c/./d")),
-            PathBuf::from("/a/c/d")
-        );
+        assert_eq!(normalize(Path::new("/a/b/../c/./d")), PathBuf::from("/a/c/d"));
         assert_eq!(normalize(Path::new("/a/../../b")), PathBuf::from("/b"));
         assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
     }
 
     #[test]
     fn schemes_are_external_paths_are_not() {
-        for t in [
-            "https://x.org",
-            "http://x",
-            "mailto:a@b",
-            "//cdn.example/x.js",
-            "irc+x:y",
-        ] {
+        for t in ["https://x.org", "http://x", "mailto:a@b", "//cdn.example/x.js", "irc+x:y"] {
             assert!(is_external(t), "{t}");
         }
         for t in ["a.md", "assets/x.svg", "#anchor", "x.md#a:b", "./c:d"] {
@@ -329,14 +270,8 @@ mod tests {
 
     #[test]
     fn percent_escapes_round_trip() {
-        assert_eq!(
-            percent_decode("my%20file%C3%A9.svg").as_deref(),
-            Some("my fileé.svg")
-        );
+        assert_eq!(percent_decode("my%20file%C3%A9.svg").as_deref(), Some("my fileé.svg"));
         assert_eq!(percent_decode("bad%2"), None);
-        assert_eq!(
-            percent_encode_path("assets/my fileé.svg"),
-            "assets/my%20file%C3%A9.svg"
-        );
+        assert_eq!(percent_encode_path("assets/my fileé.svg"), "assets/my%20file%C3%A9.svg");
     }
 }

@@ -24,19 +24,10 @@ fn check_blocks(catalog: &catalog::Catalog) -> Result<usize, String> {
     let mut blocks = Vec::new();
     for lesson in &catalog.lessons {
         let text = std::fs::read_to_string(&lesson.file).expect("read lesson");
-        let file = lesson
-            .file
-            .strip_prefix(&catalog.root)
-            .unwrap_or(&lesson.file)
-            .display()
-            .to_string();
+        let file = lesson.file.strip_prefix(&catalog.root).unwrap_or(&lesson.file).display().to_string();
         for block in book::rust_blocks(&text) {
             let name = format!("{}_l{}", lesson.slug.replace('-', "_"), block.line);
-            blocks.push(Located {
-                file: file.clone(),
-                name,
-                block,
-            });
+            blocks.push(Located { file: file.clone(), name, block });
         }
     }
 
@@ -49,14 +40,10 @@ fn check_blocks(catalog: &catalog::Catalog) -> Result<usize, String> {
         contracts.display().to_string()
     );
     write(&krate.path().join("Cargo.toml"), &manifest);
-    write(
-        &krate.path().join("src/lib.rs"),
-        "//! The lessons' Rust blocks, one binary each.\n",
-    );
+    write(&krate.path().join("src/lib.rs"), "//! The lessons' Rust blocks, one binary each.\n");
     if root.join("Cargo.lock").is_file() {
         // Same dependency versions as the workspace, nothing to fetch.
-        std::fs::copy(root.join("Cargo.lock"), krate.path().join("Cargo.lock"))
-            .expect("copy Cargo.lock");
+        std::fs::copy(root.join("Cargo.lock"), krate.path().join("Cargo.lock")).expect("copy Cargo.lock");
     }
     for b in &blocks {
         let source = format!(
@@ -66,22 +53,12 @@ fn check_blocks(catalog: &catalog::Catalog) -> Result<usize, String> {
             b.block.info,
             wrap(&b.block.code)
         );
-        write(
-            &krate.path().join(format!("src/bin/{}.rs", b.name)),
-            &source,
-        );
+        write(&krate.path().join(format!("src/bin/{}.rs", b.name)), &source);
     }
 
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args([
-            "check",
-            "--offline",
-            "--keep-going",
-            "--bins",
-            "--lib",
-            "--manifest-path",
-        ])
+        .args(["check", "--offline", "--keep-going", "--bins", "--lib", "--manifest-path"])
         .arg(krate.path().join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", root.join("target/book-doctest"))
         .output()
@@ -91,17 +68,8 @@ fn check_blocks(catalog: &catalog::Catalog) -> Result<usize, String> {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let mut report = String::from("Rust code blocks in the lessons do not compile:\n");
-    for b in blocks
-        .iter()
-        .filter(|b| stderr.contains(&format!("src/bin/{}.rs", b.name)))
-    {
-        report.push_str(&format!(
-            "\n{}:{}: ```{}\n{}\n",
-            b.file,
-            b.block.line,
-            b.block.info,
-            b.block.code.trim_end()
-        ));
+    for b in blocks.iter().filter(|b| stderr.contains(&format!("src/bin/{}.rs", b.name))) {
+        report.push_str(&format!("\n{}:{}: ```{}\n{}\n", b.file, b.block.line, b.block.info, b.block.code.trim_end()));
     }
     report.push_str(&format!("\ncargo check said:\n{stderr}"));
     Err(report)
@@ -115,17 +83,10 @@ fn wrap(code: &str) -> String {
     }
     let (attrs, body): (Vec<&str>, Vec<&str>) = {
         let lines: Vec<&str> = code.lines().collect();
-        let n = lines
-            .iter()
-            .take_while(|l| l.trim_start().starts_with("#![") || l.trim().is_empty())
-            .count();
+        let n = lines.iter().take_while(|l| l.trim_start().starts_with("#![") || l.trim().is_empty()).count();
         (lines[..n].to_vec(), lines[n..].to_vec())
     };
-    format!(
-        "{}\nfn main() {{\n{}\n}}\n",
-        attrs.join("\n"),
-        body.join("\n")
-    )
+    format!("{}\nfn main() {{\n{}\n}}\n", attrs.join("\n"), body.join("\n"))
 }
 
 fn write(path: &Path, text: &str) {
@@ -172,21 +133,12 @@ let y: u32 = \"not a number\";
 /// named by file and line, while ignored and non-Rust blocks are left alone.
 #[test]
 fn a_block_that_does_not_compile_is_named_by_file_and_line() {
-    let dir = fixture(&[
-        (
-            "course.toml",
-            &course_toml("T", &[("a", "A", "lessons/a.md")]),
-        ),
-        ("lessons/a.md", FIXTURE),
-    ]);
+    let dir = fixture(&[("course.toml", &course_toml("T", &[("a", "A", "lessons/a.md")])), ("lessons/a.md", FIXTURE)]);
     let report = match check_blocks(&load(dir.path())) {
         Ok(n) => panic!("{n} blocks compiled, but one is broken"),
         Err(report) => report,
     };
-    assert!(
-        report.contains("lessons/a.md:23: ```rust\nlet y: u32 = \"not a number\";"),
-        "{report}"
-    );
+    assert!(report.contains("lessons/a.md:23: ```rust\nlet y: u32 = \"not a number\";"), "{report}");
     assert!(report.contains("mismatched types"), "{report}");
     for fine in ["lessons/a.md:3:", "lessons/a.md:12:", "lessons/a.md:8:"] {
         assert!(!report.contains(fine), "{fine} was reported:\n{report}");
@@ -196,17 +148,8 @@ fn a_block_that_does_not_compile_is_named_by_file_and_line() {
 /// Blocks that compile pass: one using `contracts`, one with hidden lines.
 #[test]
 fn good_blocks_compile_against_contracts() {
-    let good = FIXTURE
-        .split("```rust\nlet y")
-        .next()
-        .expect("the fixture's good part");
-    let dir = fixture(&[
-        (
-            "course.toml",
-            &course_toml("T", &[("a", "A", "lessons/a.md")]),
-        ),
-        ("lessons/a.md", good),
-    ]);
+    let good = FIXTURE.split("```rust\nlet y").next().expect("the fixture's good part");
+    let dir = fixture(&[("course.toml", &course_toml("T", &[("a", "A", "lessons/a.md")])), ("lessons/a.md", good)]);
     match check_blocks(&load(dir.path())) {
         Ok(n) => assert_eq!(n, 2),
         Err(report) => panic!("{report}"),
@@ -219,10 +162,5 @@ fn rust_blocks_are_the_rust_fences_meant_to_compile() {
     let got: Vec<(usize, &str)> = blocks.iter().map(|b| (b.line, b.info.as_str())).collect();
     assert_eq!(got, [(3, "rust"), (12, "rust,no_run"), (23, "rust")]);
     assert_eq!(blocks[0].code, "use contracts as _;\nlet x: u32 = 1;\n");
-    assert!(
-        blocks[1]
-            .code
-            .starts_with("use std::collections::HashMap;\nfn main() {"),
-        "hidden lines are compiled"
-    );
+    assert!(blocks[1].code.starts_with("use std::collections::HashMap;\nfn main() {"), "hidden lines are compiled");
 }

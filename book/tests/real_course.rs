@@ -26,22 +26,14 @@ fn the_course_builds_one_page_per_lesson_plus_the_index() {
     assert_eq!(report.pages, catalog.lessons.len() + 1);
     assert_eq!(report.out_dir, out.path());
     let index = std::fs::read_to_string(&report.index).expect("index.html");
-    assert!(
-        index.contains(&format!("<h1>{}</h1>", escape(&catalog.title))),
-        "the index shows the course title"
-    );
+    assert!(index.contains(&format!("<h1>{}</h1>", escape(&catalog.title))), "the index shows the course title");
     let mut last = 0;
     for lesson in &catalog.lessons {
         let page = out.path().join(format!("{}.html", lesson.slug));
         assert!(page.is_file(), "{} was not written", page.display());
         let href = format!("href=\"{}.html\"", lesson.slug);
         let at = index[last..].find(&href).map(|i| i + last);
-        let at = at.unwrap_or_else(|| {
-            panic!(
-                "the index lists {} after the lessons before it",
-                lesson.slug
-            )
-        });
+        let at = at.unwrap_or_else(|| panic!("the index lists {} after the lessons before it", lesson.slug));
         last = at + 1;
     }
     assert!(out.path().join("style.css").is_file());
@@ -74,26 +66,13 @@ fn every_link_in_the_built_book_lands() {
             }
         }
     }
-    assert!(
-        broken.is_empty(),
-        "links in the built book that land nowhere:\n{}",
-        broken.join("\n")
-    );
-    assert!(
-        checked > 0,
-        "the book has internal links (at least its navigation)"
-    );
+    assert!(broken.is_empty(), "links in the built book that land nowhere:\n{}", broken.join("\n"));
+    assert!(checked > 0, "the book has internal links (at least its navigation)");
 }
 
 fn lands(out: &Path, page: &Path, link: &str) -> Result<(), String> {
-    let (path, fragment) = link
-        .split_once('#')
-        .map_or((link, None), |(p, f)| (p, Some(f)));
-    let file = if path.is_empty() {
-        page.to_path_buf()
-    } else {
-        out.join(path.replace("%20", " "))
-    };
+    let (path, fragment) = link.split_once('#').map_or((link, None), |(p, f)| (p, Some(f)));
+    let file = if path.is_empty() { page.to_path_buf() } else { out.join(path.replace("%20", " ")) };
     if !file.is_file() {
         return Err(format!("no file {}", file.display()));
     }
@@ -107,9 +86,5 @@ fn lands(out: &Path, page: &Path, link: &str) -> Result<(), String> {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

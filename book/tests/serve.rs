@@ -15,22 +15,15 @@ use common::real_catalog;
 fn raw(addr: SocketAddr, request: &str) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
     // A guard against a hung server, not a synchronisation: the test never waits on it.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     stream.write_all(request.as_bytes()).expect("send");
     let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .expect("read the response");
+    stream.read_to_end(&mut response).expect("read the response");
     String::from_utf8_lossy(&response).into_owned()
 }
 
 fn get(addr: SocketAddr, path: &str) -> String {
-    raw(
-        addr,
-        &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"),
-    )
+    raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n"))
 }
 
 fn status(response: &str) -> &str {
@@ -64,14 +57,8 @@ fn serves_the_book_refuses_traversal_and_stops() {
 
     let index = get(addr, "/index.html");
     assert_eq!(status(&index), "HTTP/1.1 200 OK", "{index}");
-    assert!(
-        index.contains("Content-Type: text/html; charset=utf-8"),
-        "{index}"
-    );
-    assert!(
-        index.contains(&catalog.title),
-        "the index shows the course title"
-    );
+    assert!(index.contains("Content-Type: text/html; charset=utf-8"), "{index}");
+    assert!(index.contains(&catalog.title), "the index shows the course title");
     assert_eq!(status(&get(addr, "/")), "HTTP/1.1 200 OK", "/ is the index");
 
     let lesson = &catalog.lessons[0];
@@ -79,17 +66,10 @@ fn serves_the_book_refuses_traversal_and_stops() {
     assert_eq!(status(&page), "HTTP/1.1 200 OK");
     assert!(page.contains(&lesson.slug));
     let css = get(addr, "/style.css");
-    assert!(
-        status(&css).ends_with("200 OK") && css.contains("text/css"),
-        "{css}"
-    );
+    assert!(status(&css).ends_with("200 OK") && css.contains("text/css"), "{css}");
 
-    for evil in [
-        "/../etc/passwd",
-        "/%2e%2e/%2e%2e/etc/passwd",
-        "/assets/../../../etc/passwd",
-        "/..%2f..%2fetc/passwd",
-    ] {
+    for evil in ["/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/assets/../../../etc/passwd", "/..%2f..%2fetc/passwd"]
+    {
         let response = get(addr, evil);
         assert!(
             status(&response).contains(" 400 ") || status(&response).contains(" 404 "),
@@ -103,23 +83,14 @@ fn serves_the_book_refuses_traversal_and_stops() {
     let head = raw(addr, "HEAD /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(status(&head), "HTTP/1.1 200 OK");
     assert!(head.ends_with("\r\n\r\n"), "HEAD has no body: {head}");
-    let post = raw(
-        addr,
-        "POST /index.html HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
-    );
-    assert!(
-        status(&post).contains(" 405 ") && post.contains("Allow: GET, HEAD"),
-        "{post}"
-    );
+    let post = raw(addr, "POST /index.html HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert!(status(&post).contains(" 405 ") && post.contains("Allow: GET, HEAD"), "{post}");
     assert!(status(&raw(addr, "nonsense\r\n\r\n")).contains(" 400 "));
 
     stopper.stop();
     let result = running.join().expect("the server thread did not panic");
     assert!(result.is_ok(), "run ended cleanly");
-    assert!(
-        TcpStream::connect(addr).is_err(),
-        "nothing listens after stop"
-    );
+    assert!(TcpStream::connect(addr).is_err(), "nothing listens after stop");
 }
 
 /// `serve` itself: `ready` hands over the bound address before any request.
@@ -130,11 +101,7 @@ fn serve_reports_the_bound_address_through_ready() {
     let (out, catalog) = built_book();
     let (tx, rx) = mpsc::channel();
     let dir = out.path().to_path_buf();
-    std::thread::spawn(move || {
-        book::serve(&dir, loopback(), move |addr| {
-            tx.send(addr).expect("send the address")
-        })
-    });
+    std::thread::spawn(move || book::serve(&dir, loopback(), move |addr| tx.send(addr).expect("send the address")));
     let addr = rx.recv().expect("serve called ready");
     let index = get(addr, "/index.html");
     assert_eq!(status(&index), "HTTP/1.1 200 OK");
@@ -145,10 +112,6 @@ fn serve_reports_the_bound_address_through_ready() {
 #[test]
 fn binding_a_missing_folder_is_an_error_naming_it() {
     let missing = Path::new("/definitely/not/a/book");
-    let err = book::Server::bind(missing, loopback())
-        .map(|_| ())
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = book::Server::bind(missing, loopback()).map(|_| ()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.starts_with("/definitely/not/a/book:"), "{err}");
 }

@@ -205,9 +205,8 @@ mod tests {
 
     #[test]
     fn nanos_read_like_a_person_writes_them() {
-        let shown: Vec<String> = [1, 999, 1_000, 250_000_000, 1_500_000_000, 333_333_333]
-            .map(|n| DisplayNanos(n).to_string())
-            .into();
+        let shown: Vec<String> =
+            [1, 999, 1_000, 250_000_000, 1_500_000_000, 333_333_333].map(|n| DisplayNanos(n).to_string()).into();
         assert_eq!(shown, ["1ns", "999ns", "1µs", "250ms", "1.5s", "333.333333ms"]);
     }
 }

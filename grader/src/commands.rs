@@ -89,10 +89,20 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
         let (lesson, ex) = ctx.exercise(slug)?;
         let (subject_dir, kind, command) = match (&args.krate, args.reference) {
             (Some(dir), _) => {
-                let features = if args.features.is_empty() { String::new() } else { format!(" --features {}", args.features.join(",")) };
-                (dir.clone(), SubjectKind::Learner, format!("cargo grader grade {slug} --crate {}{features}", dir.display()))
+                let features = if args.features.is_empty() {
+                    String::new()
+                } else {
+                    format!(" --features {}", args.features.join(","))
+                };
+                (
+                    dir.clone(),
+                    SubjectKind::Learner,
+                    format!("cargo grader grade {slug} --crate {}{features}", dir.display()),
+                )
             }
-            (None, true) => (ex.solution_dir.clone(), SubjectKind::Reference, format!("cargo grade {slug} --reference")),
+            (None, true) => {
+                (ex.solution_dir.clone(), SubjectKind::Reference, format!("cargo grade {slug} --reference"))
+            }
             (None, false) => (ex.crate_dir.clone(), SubjectKind::Learner, format!("cargo grade {slug}")),
         };
         if !args.json {
@@ -149,7 +159,9 @@ fn next_step(slug: &str, ex: &Exercise, report: &Report) -> String {
         Some((n, stage)) => {
             let title = ex.stages.get(n - 1).map_or("", |s| s.title.as_str());
             match stage.status {
-                Status::NotImplemented => format!("next: implement what stage {n} ({title}) needs; `cargo grader hint {slug}` if stuck."),
+                Status::NotImplemented => {
+                    format!("next: implement what stage {n} ({title}) needs; `cargo grader hint {slug}` if stuck.")
+                }
                 _ => format!("next: fix stage {n} ({title}); `cargo grader hint {slug}` for a hint."),
             }
         }
@@ -214,7 +226,14 @@ pub fn hint(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
         );
         return Ok(true);
     }
-    println!("stage {}/{}  {}\nhint {}/{total}: {}", n + 1, ex.stages.len(), stage.title, shown + 1, stage.hints[shown]);
+    println!(
+        "stage {}/{}  {}\nhint {}/{total}: {}",
+        n + 1,
+        ex.stages.len(),
+        stage.title,
+        shown + 1,
+        stage.hints[shown]
+    );
     if shown + 1 < total {
         println!("(run `cargo grader hint {slug}` again for the next one)");
     }
@@ -406,7 +425,9 @@ pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
         None => println!("open file://{}", report.index.display()),
         Some(port) => {
             let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
-            book::serve(&report.out_dir, addr, |bound| println!("serving the book at http://{bound}/ (Ctrl-C to stop)"))?;
+            book::serve(&report.out_dir, addr, |bound| {
+                println!("serving the book at http://{bound}/ (Ctrl-C to stop)")
+            })?;
         }
     }
     Ok(true)
@@ -417,8 +438,11 @@ pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
 pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> anyhow::Result<bool> {
     let (lesson, ex) = ctx.exercise(slug)?;
     let seed = seed.unwrap_or(1);
-    let (subject_dir, kind) =
-        if reference { (ex.solution_dir.clone(), SubjectKind::Reference) } else { (ex.crate_dir.clone(), SubjectKind::Learner) };
+    let (subject_dir, kind) = if reference {
+        (ex.solution_dir.clone(), SubjectKind::Reference)
+    } else {
+        (ex.crate_dir.clone(), SubjectKind::Learner)
+    };
     let request = Request {
         catalog: &ctx.catalog,
         lesson,

@@ -55,7 +55,12 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
         })
         .collect();
     if let Some(n) = req.only_stage {
-        anyhow::ensure!((1..=stages.len()).contains(&n), "stage {n} does not exist: {} has stages 1 to {}", req.lesson.slug, stages.len());
+        anyhow::ensure!(
+            (1..=stages.len()).contains(&n),
+            "stage {n} does not exist: {} has stages 1 to {}",
+            req.lesson.slug,
+            stages.len()
+        );
     }
     let runner = match build(req)? {
         Ok(runner) => runner,
@@ -71,7 +76,8 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
         if req.only_stage.is_some_and(|n| n != i + 1) {
             continue;
         }
-        let limits = Limits { timeout: req.timeout.unwrap_or(Duration::from_millis(stage.timeout_ms)), ..Limits::default() };
+        let limits =
+            Limits { timeout: req.timeout.unwrap_or(Duration::from_millis(stage.timeout_ms)), ..Limits::default() };
         let nonce = nonce();
         let args = ["stage".to_string(), stage.id.clone(), "--seed".into(), req.seed.to_string()];
         let finished = isolate::run(&runner.binary, &args, &nonce, limits)
@@ -113,7 +119,10 @@ fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, String>> {
             Ok(Err(format!(
                 "Your crate does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
                 if total == 1 { "" } else { "s" },
-                relative_paths(&req.catalog.root, &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")),
+                relative_paths(
+                    &req.catalog.root,
+                    &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")
+                ),
                 runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
             )))
         }
@@ -198,9 +207,9 @@ fn explain(root: &Path, f: &Finished, limits: Limits, hint: Option<&str>, reprod
         ),
         Exit::Signal(6) => "It aborted (SIGABRT): `std::process::abort()`, or a panic while panicking?".to_string(),
         Exit::Signal(sig) => format!("It was killed by signal {sig}."),
-        Exit::Code(code) => format!(
-            "It exited with code {code} before the stage finished: does your code call `std::process::exit`?"
-        ),
+        Exit::Code(code) => {
+            format!("It exited with code {code} before the stage finished: does your code call `std::process::exit`?")
+        }
     };
     (Status::Crashed, format!("The stage's process ended without a result. {why}\n{reproduce}{printed}"))
 }
@@ -238,7 +247,11 @@ fn evidence(f: &Finished) -> String {
     for (name, c) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
         if !c.is_empty() {
             let text = c.text();
-            s.push_str(&format!("\n{name} ({} bytes):\n  | {}", c.total, text.trim_matches('\n').trim_end().replace('\n', "\n  | ")));
+            s.push_str(&format!(
+                "\n{name} ({} bytes):\n  | {}",
+                c.total,
+                text.trim_matches('\n').trim_end().replace('\n', "\n  | ")
+            ));
         }
     }
     s

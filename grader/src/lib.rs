@@ -28,9 +28,11 @@ use anyhow::Context as _;
 /// Finds the workspace root: the nearest folder at or above `start` holding
 /// `course.toml`.
 pub fn find_root(start: &Path) -> anyhow::Result<PathBuf> {
-    start
-        .ancestors()
-        .find(|d| d.join(catalog::FILE_NAME).is_file())
-        .map(Path::to_path_buf)
-        .with_context(|| format!("no {} in {} or any folder above it: run the grader inside the course workspace", catalog::FILE_NAME, start.display()))
+    start.ancestors().find(|d| d.join(catalog::FILE_NAME).is_file()).map(Path::to_path_buf).with_context(|| {
+        format!(
+            "no {} in {} or any folder above it: run the grader inside the course workspace",
+            catalog::FILE_NAME,
+            start.display()
+        )
+    })
 }

@@ -59,7 +59,8 @@ impl Store {
     pub fn load(&self) -> anyhow::Result<Progress> {
         let Some(path) = &self.path else { return Ok(Progress::default()) };
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).with_context(|| format!("{} is not valid progress; fix or delete it", path.display())),
+            Ok(text) => toml::from_str(&text)
+                .with_context(|| format!("{} is not valid progress; fix or delete it", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Progress::default()),
             Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
         }

@@ -101,7 +101,11 @@ impl Report {
 
     /// The first stage that did not pass and was run, with its 1-based number.
     pub fn first_problem(&self) -> Option<(usize, &StageReport)> {
-        self.stages.iter().enumerate().find(|(_, s)| !matches!(s.status, Status::Passed | Status::NotRun)).map(|(i, s)| (i + 1, s))
+        self.stages
+            .iter()
+            .enumerate()
+            .find(|(_, s)| !matches!(s.status, Status::Passed | Status::NotRun))
+            .map(|(i, s)| (i + 1, s))
     }
 
     /// The report as a person reads it.
@@ -110,8 +114,16 @@ impl Report {
         let _ = writeln!(out, "{heading}");
         let total = self.stages.len();
         for (i, stage) in self.stages.iter().enumerate() {
-            let time = if stage.status == Status::NotRun { String::new() } else { format!("  {}", millis(stage.millis)) };
-            let _ = writeln!(out, "{} stage {}/{total}  {}{}{time}", stage.status.mark(), i + 1, stage.title, stage.status.label());
+            let time =
+                if stage.status == Status::NotRun { String::new() } else { format!("  {}", millis(stage.millis)) };
+            let _ = writeln!(
+                out,
+                "{} stage {}/{total}  {}{}{time}",
+                stage.status.mark(),
+                i + 1,
+                stage.title,
+                stage.status.label()
+            );
             for line in stage.message.lines() {
                 if line.is_empty() {
                     out.push('\n');

@@ -28,7 +28,8 @@ fn stdout(cmd: &mut Command) -> (i32, String) {
 fn status_shows_progress_and_what_to_do_next() {
     let dir = tempfile::tempdir().expect("tempdir");
     let progress = dir.path().join("progress.toml");
-    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n").expect("write");
+    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n")
+        .expect("write");
     let (code, out) = stdout(grader(&progress).arg("status"));
     assert_eq!(code, 0);
     settings().bind(|| insta::assert_snapshot!(out));
@@ -106,8 +107,11 @@ fn json_report_has_the_documented_shape() {
 #[test]
 fn a_malformed_catalogue_is_located() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("course.toml"), "format_version = 1\ntitle = \"x\"\n[[lesson]]\nslug = \"a\"\ntitel = \"typo\"\n")
-        .expect("write");
+    std::fs::write(
+        dir.path().join("course.toml"),
+        "format_version = 1\ntitle = \"x\"\n[[lesson]]\nslug = \"a\"\ntitel = \"typo\"\n",
+    )
+    .expect("write");
     let out = grader(&dir.path().join("p.toml")).args(["--root"]).arg(dir.path()).arg("status").output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&dir.path().display().to_string(), "[dir]");
@@ -119,7 +123,9 @@ fn an_unknown_exercise_lists_the_real_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = grader(&dir.path().join("p.toml")).args(["grade", "token-bukket"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: token-bucket"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: token-bucket")
+    );
 }
 
 #[test]
@@ -192,7 +198,8 @@ fn reset_without_a_terminal_asks_for_yes_and_changes_nothing() {
 #[test]
 fn json_for_all_exercises_is_an_array_of_reports() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["grade", "--reference", "--json", "--seed", "3"]));
+    let (code, out) =
+        stdout(grader(&dir.path().join("p.toml")).args(["grade", "--reference", "--json", "--seed", "3"]));
     let reports: Vec<serde_json::Value> = serde_json::from_str(&out).expect("stdout is a JSON array");
     assert_eq!(reports.len(), common::catalog().exercises().count());
     for r in &reports {
@@ -208,7 +215,8 @@ fn json_for_all_exercises_is_an_array_of_reports() {
 
 /// The p99 column of the `you` row of `strategy` in a simulation report.
 fn p99_of(report: &str, strategy: &str) -> u64 {
-    let line = report.lines().find(|l| l.starts_with(strategy)).unwrap_or_else(|| panic!("no {strategy} row:\n{report}"));
+    let line =
+        report.lines().find(|l| l.starts_with(strategy)).unwrap_or_else(|| panic!("no {strategy} row:\n{report}"));
     let fields: Vec<&str> = line[strategy.len()..].split_whitespace().collect();
     assert_eq!(fields[0], "you", "{line}");
     fields[2].parse().unwrap_or_else(|_| panic!("no p99 in {line}"))
@@ -217,10 +225,12 @@ fn p99_of(report: &str, strategy: &str) -> u64 {
 #[test]
 fn the_simulation_shows_what_the_lesson_claims() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["simulate", "load-balancer", "--reference", "--seed", "5"]));
+    let (code, out) =
+        stdout(grader(&dir.path().join("p.toml")).args(["simulate", "load-balancer", "--reference", "--seed", "5"]));
     assert_eq!(code, 0, "{out}");
     // One degraded backend: round-robin keeps feeding it, load-aware pickers do not.
-    let (rr, lc, p2c) = (p99_of(&out, "round-robin"), p99_of(&out, "least-connections"), p99_of(&out, "power of two choices"));
+    let (rr, lc, p2c) =
+        (p99_of(&out, "round-robin"), p99_of(&out, "least-connections"), p99_of(&out, "power of two choices"));
     assert!(rr > 3 * lc, "round-robin p99 {rr} should dwarf least-connections' {lc}:\n{out}");
     assert!(p2c < 2 * lc, "power of two choices p99 {p2c} should be close to least-connections' {lc}:\n{out}");
     assert!(common::root().join("target/grader/simulate-load-balancer.svg").is_file());

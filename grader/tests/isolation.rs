@@ -38,7 +38,14 @@ fn check(feature: &str) {
     let catalog = common::catalog();
     let dir = catalog.root.join("grader/fixtures/hostile");
     // Build first, so the clock below measures grading, not compiling.
-    common::grade(&catalog, "token-bucket", &dir, std::slice::from_ref(&f.feature), Some(Duration::from_millis(1)), Some(1));
+    common::grade(
+        &catalog,
+        "token-bucket",
+        &dir,
+        std::slice::from_ref(&f.feature),
+        Some(Duration::from_millis(1)),
+        Some(1),
+    );
     let start = Instant::now();
     let report = common::grade(&catalog, "token-bucket", &dir, std::slice::from_ref(&f.feature), Some(LIMIT), Some(1));
     let took = start.elapsed();
@@ -46,7 +53,11 @@ fn check(feature: &str) {
     assert!(!report.passed, "{feature}: graded as a pass:\n{}", common::summary(&report));
     assert_eq!(stage.status, common::status(&f.status), "{feature}:\n{}", common::summary(&report));
     assert!(stage.message.contains(&f.message), "{feature}: message lacks {:?}:\n{}", f.message, stage.message);
-    assert!(stage.message.len() < 16 << 10, "{feature}: message is {} bytes; output must be bounded", stage.message.len());
+    assert!(
+        stage.message.len() < 16 << 10,
+        "{feature}: message is {} bytes; output must be bounded",
+        stage.message.len()
+    );
     assert!(took < LIMIT + Duration::from_secs(10), "{feature}: the grader took {took:?} to come back");
 }
 
@@ -55,7 +66,17 @@ fn every_fixture_has_a_test() {
     let names: Vec<String> = fixtures().into_iter().map(|f| f.feature).collect();
     assert_eq!(
         names,
-        ["infinite-loop", "deadlock", "stack-overflow", "abort", "exit-zero", "output-flood", "memory-bomb", "thread-left-running", "spoof-pass"]
+        [
+            "infinite-loop",
+            "deadlock",
+            "stack-overflow",
+            "abort",
+            "exit-zero",
+            "output-flood",
+            "memory-bomb",
+            "thread-left-running",
+            "spoof-pass"
+        ]
     );
 }
 

@@ -52,7 +52,11 @@ fn check_exercise(slug: &str) {
             && report.stages[at].status == want
             && !report.stages[at].message.is_empty();
         if !ok {
-            problems.push(format!("{label}: expected {want:?} at `{}` after passing stages:\n{}", m.caught_by, common::summary(&report)));
+            problems.push(format!(
+                "{label}: expected {want:?} at `{}` after passing stages:\n{}",
+                m.caught_by,
+                common::summary(&report)
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));

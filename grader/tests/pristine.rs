@@ -13,7 +13,14 @@ fn pristine_stubs_are_not_implemented_at_every_stage() {
         let report = common::grade(&catalog, &lesson.slug, &ex.pristine_dir, &[], None, None);
         assert!(!report.passed);
         for stage in &report.stages {
-            assert_eq!(stage.status, Status::NotImplemented, "{} / {}:\n{}", lesson.slug, stage.id, common::summary(&report));
+            assert_eq!(
+                stage.status,
+                Status::NotImplemented,
+                "{} / {}:\n{}",
+                lesson.slug,
+                stage.id,
+                common::summary(&report)
+            );
             assert!(stage.message.contains("todo!("), "{}", stage.message);
         }
     }

@@ -21,11 +21,21 @@ fn every_reference_passes_every_stage() {
 fn suites_and_catalogue_name_the_same_stages() {
     let catalog = common::catalog();
     for (lesson, ex) in catalog.exercises() {
-        let spec = BuildSpec { root: &catalog.root, suite: &ex.suite, subject: &ex.solution_dir, reference: &ex.solution_dir, features: &[] };
+        let spec = BuildSpec {
+            root: &catalog.root,
+            suite: &ex.suite,
+            subject: &ex.solution_dir,
+            reference: &ex.solution_dir,
+            features: &[],
+        };
         let runner = build(&spec).expect("the reference builds");
         let out = std::process::Command::new(&runner.binary).arg("list").output().expect("runner starts");
         let listed: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
         let catalogued: Vec<String> = ex.stages.iter().map(|s| s.id.clone()).collect();
-        assert_eq!(listed, catalogued, "suite `{}` and course.toml disagree on the stages of {}", ex.suite, lesson.slug);
+        assert_eq!(
+            listed, catalogued,
+            "suite `{}` and course.toml disagree on the stages of {}",
+            ex.suite, lesson.slug
+        );
     }
 }

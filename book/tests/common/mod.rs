@@ -34,9 +34,7 @@ pub fn load(dir: &Path) -> catalog::Catalog {
 pub fn course_toml(title: &str, lessons: &[(&str, &str, &str)]) -> String {
     let mut toml = format!("format_version = 1\ntitle = \"{title}\"\n");
     for (slug, title, file) in lessons {
-        toml.push_str(&format!(
-            "\n[[lesson]]\nslug = \"{slug}\"\ntitle = \"{title}\"\nfile = \"{file}\"\n"
-        ));
+        toml.push_str(&format!("\n[[lesson]]\nslug = \"{slug}\"\ntitle = \"{title}\"\nfile = \"{file}\"\n"));
     }
     toml
 }

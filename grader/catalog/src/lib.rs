@@ -103,10 +103,8 @@ impl Catalog {
     /// Reads `course.toml` from `root`.
     pub fn load(root: &Path) -> Result<Catalog, CatalogError> {
         let path = root.join(FILE_NAME);
-        let text = std::fs::read_to_string(&path).map_err(|e| CatalogError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| CatalogError::Io { path: path.clone(), message: e.to_string() })?;
         Catalog::parse(root, &path, &text)
     }
 
@@ -198,11 +196,7 @@ fn exercise(root: &Path, ex: RawExercise) -> Result<Exercise, (Range<usize>, Str
 
 fn existing(root: &Path, rel: &Spanned<String>, what: &str) -> Result<PathBuf, String> {
     let path = root.join(rel.get_ref());
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!("{what} `{}` does not exist", rel.get_ref()))
-    }
+    if path.exists() { Ok(path) } else { Err(format!("{what} `{}` does not exist", rel.get_ref())) }
 }
 
 fn is_slug(s: &str) -> bool {

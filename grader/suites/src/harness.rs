@@ -146,21 +146,27 @@ pub fn main(suite: Suite) -> ! {
                 eprintln!("runner: no stage `{id}`");
                 std::process::exit(2)
             };
-            report(&nonce, |ctx| match (stage.run)(ctx) {
-                Ok(benchmarks) if benchmarks.iter().all(|b| b.passed) => {
-                    StageOutcome { verdict: Verdict::Passed, benchmarks, artifact: None }
-                }
-                Ok(benchmarks) => StageOutcome {
-                    verdict: Verdict::Failed(fail(
-                        "A benchmark is outside its threshold (see the figures).",
-                        "every figure within its threshold",
-                        "at least one outside",
-                    )),
-                    benchmarks,
-                    artifact: None,
+            report(
+                &nonce,
+                |ctx| match (stage.run)(ctx) {
+                    Ok(benchmarks) if benchmarks.iter().all(|b| b.passed) => {
+                        StageOutcome { verdict: Verdict::Passed, benchmarks, artifact: None }
+                    }
+                    Ok(benchmarks) => StageOutcome {
+                        verdict: Verdict::Failed(fail(
+                            "A benchmark is outside its threshold (see the figures).",
+                            "every figure within its threshold",
+                            "at least one outside",
+                        )),
+                        benchmarks,
+                        artifact: None,
+                    },
+                    Err(failure) => {
+                        StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None }
+                    }
                 },
-                Err(failure) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None },
-            }, seed)
+                seed,
+            )
         }
         ["simulate", "--seed", seed] => {
             let seed = parse_seed(seed);
@@ -169,10 +175,18 @@ pub fn main(suite: Suite) -> ! {
                 eprintln!("runner: this exercise has no simulation");
                 std::process::exit(2)
             };
-            report(&nonce, |ctx| match simulation(ctx) {
-                Ok(artifact) => StageOutcome { verdict: Verdict::Passed, benchmarks: vec![], artifact: Some(artifact) },
-                Err(failure) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None },
-            }, seed)
+            report(
+                &nonce,
+                |ctx| match simulation(ctx) {
+                    Ok(artifact) => {
+                        StageOutcome { verdict: Verdict::Passed, benchmarks: vec![], artifact: Some(artifact) }
+                    }
+                    Err(failure) => {
+                        StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None }
+                    }
+                },
+                seed,
+            )
         }
         _ => usage(),
     }

@@ -123,7 +123,9 @@ fn run(work: &[Request], router: Router<'_>) -> Result<Run, Failure> {
                 }
                 Router::Ring(r) => {
                     let key = format!("client-{}", request.client);
-                    let id = r.node_for(key.as_bytes()).ok_or_else(|| fail("The ring was asked for a client's node.", "a node", "None"))?;
+                    let id = r
+                        .node_for(key.as_bytes())
+                        .ok_or_else(|| fail("The ring was asked for a client's node.", "a node", "None"))?;
                     (id, None)
                 }
             };
@@ -215,14 +217,19 @@ fn text(work: &[Request], yours: &[Outcome], theirs: &[Outcome]) -> String {
          9 in 10 requests take 1–4 ticks, 1 in 10 takes 40–80; {CLIENTS} clients, a few very popular.\n",
         work.len()
     );
-    let _ = writeln!(out, "{:<22} {:<5} {:>5} {:>5} {:>6}   requests per backend   longest queue", "strategy", "", "p50", "p99", "max");
+    let _ = writeln!(
+        out,
+        "{:<22} {:<5} {:>5} {:>5} {:>6}   requests per backend   longest queue",
+        "strategy", "", "p50", "p99", "max"
+    );
     for (i, name) in NAMES.iter().enumerate() {
         for (who, outcome) in [("you", &yours[i]), ("ref", &theirs[i])] {
             let label = if who == "you" { *name } else { "" };
             match outcome {
                 Ok(r) => {
                     let (lo, hi) = (r.served.iter().min().unwrap_or(&0), r.served.iter().max().unwrap_or(&0));
-                    let (busiest, queue) = r.peak_queue.iter().enumerate().max_by_key(|(_, q)| **q).map_or((0, 0), |(b, q)| (b, *q));
+                    let (busiest, queue) =
+                        r.peak_queue.iter().enumerate().max_by_key(|(_, q)| **q).map_or((0, 0), |(b, q)| (b, *q));
                     let _ = writeln!(
                         out,
                         "{label:<22} {who:<5} {:>5} {:>5} {:>6}   {} {:>5}–{:<5}         {queue:>5} on b{busiest}",
@@ -254,7 +261,9 @@ fn svg(yours: &[Outcome], theirs: &[Outcome]) -> String {
     let (panel_w, panel_h, pad) = (380.0, 210.0, 20.0);
     let width = 2.0 * panel_w + 3.0 * pad;
     let height = 2.0 * panel_h + 3.0 * pad + 30.0;
-    let max = yours.iter().chain(theirs).filter_map(|o| o.as_ref().ok()).flat_map(|r| r.served).max().unwrap_or(1).max(1) as f64;
+    let max =
+        yours.iter().chain(theirs).filter_map(|o| o.as_ref().ok()).flat_map(|r| r.served).max().unwrap_or(1).max(1)
+            as f64;
     let mut s = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#fff"/>
@@ -298,11 +307,22 @@ fn svg(yours: &[Outcome], theirs: &[Outcome]) -> String {
                     r.served[b]
                 );
             }
-            let _ = writeln!(s, r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#374151">b{b}</text>"##, x0 + 10.0 + (b as f64 + 0.5) * slot, base + 15.0);
+            let _ = writeln!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#374151">b{b}</text>"##,
+                x0 + 10.0 + (b as f64 + 0.5) * slot,
+                base + 15.0
+            );
         }
         for (o, who, dy) in [(&yours[i], "yours", 0.0), (&theirs[i], "reference", 14.0)] {
             if let Err(why) = o {
-                let _ = writeln!(s, r##"<text x="{}" y="{}" fill="#b91c1c">{who}: {}</text>"##, x0 + 10.0, y0 + 60.0 + dy, escape(why));
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{}" y="{}" fill="#b91c1c">{who}: {}</text>"##,
+                    x0 + 10.0,
+                    y0 + 60.0 + dy,
+                    escape(why)
+                );
             }
         }
     }

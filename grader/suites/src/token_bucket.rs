@@ -165,7 +165,11 @@ impl Lockstep {
     }
 
     fn line(&self, now: Nanos, cost: u64) -> String {
-        let at = if now >= self.origin { format!("t={}", t(now - self.origin)) } else { format!("t=-{}", t(self.origin - now)) };
+        let at = if now >= self.origin {
+            format!("t={}", t(now - self.origin))
+        } else {
+            format!("t=-{}", t(self.origin - now))
+        };
         format!("at {at}: acquire({cost})")
     }
 
@@ -178,7 +182,12 @@ impl Lockstep {
         };
         if !agree {
             return Err(fail(
-                format!("A bucket ({}) created full at t=0:\n  {}\n  then {}", self.config, self.story(), self.line(now, cost)),
+                format!(
+                    "A bucket ({}) created full at t=0:\n  {}\n  then {}",
+                    self.config,
+                    self.story(),
+                    self.line(now, cost)
+                ),
                 want,
                 got,
             ));
@@ -226,7 +235,8 @@ fn starts_full(s: Subject, ctx: &Ctx) -> StageResult {
         }
         // The whole burst at once, on a fresh bucket.
         let mut b = Lockstep::new(s, config, t0).any_wait();
-        b.call(t0, config.capacity).map_err(|f| f.hint("A full bucket allows one request costing its whole capacity."))?;
+        b.call(t0, config.capacity)
+            .map_err(|f| f.hint("A full bucket allows one request costing its whole capacity."))?;
     }
     Ok(vec![])
 }
@@ -257,9 +267,7 @@ fn exact_refill(s: Subject, ctx: &Ctx) -> StageResult {
         b.call(now, config.capacity)?;
         for _ in 0..125_000 {
             now += rng.random_range(1..2_000);
-            let d = b.call(now, 1).map_err(|f| {
-                f.hint(drift_hint)
-            })?;
+            let d = b.call(now, 1).map_err(|f| f.hint(drift_hint))?;
             if let Decision::Limited { retry_after_nanos } = d {
                 if rng.random_range(0..4) == 0 {
                     b.call(now + retry_after_nanos - 1, 1).map_err(|f| f.hint(drift_hint))?;
@@ -293,7 +301,8 @@ fn retry_after(s: Subject, ctx: &Ctx) -> StageResult {
                 // Honoured: one nanosecond early is still limited, on time is allowed.
                 b.call(now + retry_after_nanos - 1, cost).map_err(|f| f.hint(hint))?;
                 now += retry_after_nanos;
-                b.call(now, cost).map_err(|f| f.hint("A request retried exactly after `retry_after` must be allowed."))?;
+                b.call(now, cost)
+                    .map_err(|f| f.hint("A request retried exactly after `retry_after` must be allowed."))?;
             }
         }
     }
@@ -305,7 +314,8 @@ fn exceeds_capacity(s: Subject, _ctx: &Ctx) -> StageResult {
     for config in [cfg(10, 4, SECOND), cfg(1, 1, 7), cfg(1000, 3, SECOND)] {
         let mut b = Lockstep::new(s, config, 0);
         b.call(0, config.capacity + 1).map_err(|f| f.hint(hint))?;
-        b.call(0, u64::MAX).map_err(|f| f.hint("Beware overflow: cost × period does not fit in a u64 for a huge cost."))?;
+        b.call(0, u64::MAX)
+            .map_err(|f| f.hint("Beware overflow: cost × period does not fit in a u64 for a huge cost."))?;
         b.call(0, 0).map_err(|f| f.hint("A cost of 0 is always allowed and takes nothing."))?;
         b.call(0, config.capacity).map_err(|f| f.hint("An ExceedsCapacity answer must not take any tokens."))?;
         b.call(0, 0).map_err(|f| f.hint("A cost of 0 is allowed even on an empty bucket."))?;
@@ -316,7 +326,8 @@ fn exceeds_capacity(s: Subject, _ctx: &Ctx) -> StageResult {
 
 fn clock_skew(s: Subject, ctx: &Ctx) -> StageResult {
     let back_hint = "A `now` earlier than the last one seen adds no tokens; do not move your reference instant backwards, or the return to the present refills the time twice.";
-    let idle_hint = "Cap the level at capacity: a bucket idle for an hour holds `capacity` tokens, not an hour's worth.";
+    let idle_hint =
+        "Cap the level at capacity: a bucket idle for an hour holds `capacity` tokens, not an hour's worth.";
     let config = cfg(10, 4, SECOND);
     // Emptied at t=100s, asked at t=0, then back to the present.
     let mut b = Lockstep::new(s, config, 100 * SECOND);
@@ -450,7 +461,11 @@ fn bounded_memory(s: Subject, _ctx: &Ctx) -> StageResult {
         let key = format!("client-{i}");
         let d = limiter.try_acquire(&key, now, 10);
         if d != (Decision::Allowed { remaining: 0 }) {
-            return Err(fail(format!("A new client {key:?} drained its bucket ({config}) at t={}.", t(now)), "allowed (0 tokens left)", d));
+            return Err(fail(
+                format!("A new client {key:?} drained its bucket ({config}) at t={}.", t(now)),
+                "allowed (0 tokens left)",
+                d,
+            ));
         }
         if i >= 50 {
             // A client seen 50 ms ago is still active: forgetting it would hand it a new burst.
@@ -510,7 +525,8 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
             }
         })
     };
-    let keyed = bench::speed("keyed try_acquire, 10k keys", || keyed_run(learner, 10_000), || keyed_run(reference, 10_000));
+    let keyed =
+        bench::speed("keyed try_acquire, 10k keys", || keyed_run(learner, 10_000), || keyed_run(reference, 10_000));
     let growth = |s: Subject| bench::growth(|n| keyed_run(s, n), 100);
     let scaling = bench::complexity("keyed try_acquire, 100 → 10k keys", growth(learner), growth(reference), 10.0);
     Ok(vec![bucket, keyed, scaling])

@@ -21,7 +21,14 @@ pub fn catalog() -> Catalog {
 }
 
 /// Grades `dir` (with `features`) as the subject of exercise `slug`.
-pub fn grade(catalog: &Catalog, slug: &str, dir: &Path, features: &[String], timeout: Option<Duration>, only_stage: Option<usize>) -> Report {
+pub fn grade(
+    catalog: &Catalog,
+    slug: &str,
+    dir: &Path,
+    features: &[String],
+    timeout: Option<Duration>,
+    only_stage: Option<usize>,
+) -> Report {
     let lesson = catalog.lesson(slug).unwrap_or_else(|| panic!("no lesson {slug}"));
     let exercise = lesson.exercise.as_ref().expect("has an exercise");
     let request = Request {
@@ -44,7 +51,18 @@ pub fn summary(report: &Report) -> String {
     report
         .stages
         .iter()
-        .map(|s| format!("{:?} {}{}", s.status, s.id, if s.message.is_empty() { String::new() } else { format!("\n    {}", s.message.replace('\n', "\n    ")) }))
+        .map(|s| {
+            format!(
+                "{:?} {}{}",
+                s.status,
+                s.id,
+                if s.message.is_empty() {
+                    String::new()
+                } else {
+                    format!("\n    {}", s.message.replace('\n', "\n    "))
+                }
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -9,11 +9,11 @@
 //! token is exactly `period_nanos` units and one nanosecond is exactly `tokens`
 //! units: a rate of 3 tokens per second never rounds 333,333,333.3 ns.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Mutex;
 
 use contracts::token_bucket::{Bucket, BucketConfig, Decision, KeyedLimiter, Nanos};
+use hashbrown::HashTable;
 
 /// The state of one bucket, without its configuration (a keyed limiter keeps
 /// the configuration once for all keys).
@@ -38,19 +38,19 @@ impl Gcra {
         }
         self.latest = self.latest.max(now);
         let now = scaled(self.latest, config);
-        let period = u128::from(config.refill.period_nanos);
-        let burst = u128::from(config.capacity) * period;
+        let period = config.refill.period_nanos;
+        let burst = u128::from(config.capacity) * u128::from(period);
         // The TAT after this request, and how far ahead of now it would be.
-        let tat = self.tat.max(now) + u128::from(cost) * period;
+        let tat = self.tat.max(now) + u128::from(cost) * u128::from(period);
         let ahead = tat - now;
         if ahead <= burst {
             self.tat = tat;
             // Units left in the bucket, in whole tokens. Fits: ≤ capacity.
-            Decision::Allowed { remaining: ((burst - ahead) / period) as u64 }
+            Decision::Allowed { remaining: div(burst - ahead, period) as u64 }
         } else {
             let missing = ahead - burst;
             // Each nanosecond brings `tokens` units; round the wait up.
-            let wait = missing.div_ceil(u128::from(config.refill.tokens));
+            let wait = div_ceil(missing, config.refill.tokens);
             Decision::Limited { retry_after_nanos: u64::try_from(wait).unwrap_or(u64::MAX) }
         }
     }
@@ -64,6 +64,29 @@ impl Gcra {
 /// `now` in units where one nanosecond is `tokens` units.
 fn scaled(now: Nanos, config: &BucketConfig) -> u128 {
     u128::from(now) * u128::from(config.refill.tokens)
+}
+
+/// `n / d` rounded down: exactly `n / u128::from(d)`, only faster.
+///
+/// Rust's `u128 / u128` is a call into a software routine that must handle
+/// any 128-bit divisor. The numbers divided here (tokens left, or tokens
+/// missing, in units) never exceed `capacity × period_nanos`, which fits in 64
+/// bits for any bucket short of the suites' extremes; then a single 64-bit
+/// division instruction gives the same answer. Above that, the `u128`
+/// division still runs.
+fn div(n: u128, d: u64) -> u128 {
+    match u64::try_from(n) {
+        Ok(n) => u128::from(n / d),
+        Err(_) => n / u128::from(d),
+    }
+}
+
+/// `n / d` rounded up, with the same shortcut as [`div`].
+fn div_ceil(n: u128, d: u64) -> u128 {
+    match u64::try_from(n) {
+        Ok(n) => u128::from(n.div_ceil(d)),
+        Err(_) => n.div_ceil(u128::from(d)),
+    }
 }
 
 /// A single token bucket (GCRA, exact).
@@ -92,8 +115,13 @@ const SHARDS: usize = 64;
 const SWEEP_FLOOR: usize = 16;
 
 /// One bucket per key, sharded by key hash; each shard is a `Mutex` around a
-/// map, held for one read-decide-write, so concurrent requests for one key
-/// are serialized and can never both spend the same token.
+/// hash table, held for one read-decide-write, so concurrent requests for one
+/// key are serialized and can never both spend the same token.
+///
+/// The key is hashed once, before taking the lock, and that one hash both
+/// picks the shard and finds the key in the shard's table: a `std` `HashMap`
+/// would hash the key again under the lock (and once more to insert it),
+/// while `hashbrown`'s `HashTable` takes the hash as an argument.
 #[derive(Debug)]
 pub struct Limiter {
     config: BucketConfig,
@@ -103,14 +131,15 @@ pub struct Limiter {
 
 #[derive(Debug)]
 struct Shard {
-    buckets: HashMap<Box<str>, Gcra, foldhash::fast::FixedState>,
-    /// Sweep full buckets out before the map grows past this.
+    buckets: HashTable<(Box<str>, Gcra)>,
+    /// Sweep full buckets out before the table grows past this.
     sweep_at: usize,
 }
 
 impl Shard {
-    fn acquire(&mut self, config: &BucketConfig, key: &str, now: Nanos, cost: u64) -> Decision {
-        if let Some(state) = self.buckets.get_mut(key) {
+    fn acquire(&mut self, limiter: &Limiter, key: &str, hash: u64, now: Nanos, cost: u64) -> Decision {
+        let config = &limiter.config;
+        if let Some((_, state)) = self.buckets.find_mut(hash, |(k, _)| **k == *key) {
             return state.acquire(config, now, cost);
         }
         // A new key. Asking for nothing, or for too much, changes nothing:
@@ -121,42 +150,43 @@ impl Shard {
             return decision;
         }
         if self.buckets.len() >= self.sweep_at {
-            self.buckets.retain(|_, b| !b.is_full(config, now));
-            // Amortized O(1): the next sweep waits until the map doubles.
+            self.buckets.retain(|(_, b)| !b.is_full(config, now));
+            // Amortized O(1): the next sweep waits until the table doubles.
             self.sweep_at = (2 * self.buckets.len()).max(SWEEP_FLOOR);
         }
-        self.buckets.insert(key.into(), state);
+        // Growing the table moves entries, and needs their hashes again.
+        self.buckets.insert_unique(hash, (key.into(), state), |(k, _)| limiter.locate(k).1);
         decision
     }
 }
 
 impl Limiter {
-    fn shard(&self, key: &str) -> &Mutex<Shard> {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        // The high bits: the map inside the shard uses the low ones.
-        &self.shards[(h.finish() >> 58) as usize % SHARDS]
+    /// The key's shard, and the hash the shard's table knows the key by.
+    fn locate(&self, key: &str) -> (usize, u64) {
+        let hash = self.hasher.hash_one(key);
+        // The top 6 bits pick the shard, so all the keys of a shard share
+        // them. The table takes the low bits for the slot and the top 7 as a
+        // tag that tells keys apart, so it gets the hash with its halves
+        // swapped: the shared bits land in the middle, which the slot only
+        // reaches once one shard holds some 2^26 keys.
+        ((hash >> 58) as usize % SHARDS, hash.rotate_left(32))
     }
 }
 
 impl KeyedLimiter for Limiter {
     fn new(config: BucketConfig) -> Self {
-        let shards = (0..SHARDS)
-            .map(|_| {
-                Mutex::new(Shard {
-                    buckets: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
-                    sweep_at: SWEEP_FLOOR,
-                })
-            })
-            .collect();
+        let shards =
+            (0..SHARDS).map(|_| Mutex::new(Shard { buckets: HashTable::new(), sweep_at: SWEEP_FLOOR })).collect();
         Limiter { config, hasher: foldhash::fast::FixedState::with_seed(0x5ca1ab1e), shards }
     }
 
     fn try_acquire(&self, key: &str, now: Nanos, cost: u64) -> Decision {
+        let (shard, hash) = self.locate(key);
+        let shard = &self.shards[shard];
         // A poisoned shard only means another request panicked mid-call; the
         // state it left is still a valid bucket state (updates are one store).
-        let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        shard.acquire(&self.config, key, now, cost)
+        let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
+        shard.acquire(self, key, hash, now, cost)
     }
 
     fn len(&self) -> usize {

@@ -72,7 +72,10 @@ pub mod plain {
 
     impl Picker for RoundRobin {
         fn new(backends: &[Backend], _seed: u64) -> Self {
-            RoundRobin { list: RwLock::new(List { backends: backends.to_vec(), down: HashSet::new() }), next: AtomicUsize::new(0) }
+            RoundRobin {
+                list: RwLock::new(List { backends: backends.to_vec(), down: HashSet::new() }),
+                next: AtomicUsize::new(0),
+            }
         }
 
         fn set_backends(&self, backends: &[Backend]) {
