@@ -19,6 +19,18 @@ fn settings() -> insta::Settings {
     s
 }
 
+/// `grader grade token-bucket --crate DIR [--features F] --seed S [extra…]`,
+/// with progress kept nowhere that matters: the exit code and stdout.
+fn grade_crate(dir: &str, features: Option<&str>, seed: u64, extra: &[&str]) -> (i32, String) {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut cmd = grader(&scratch.path().join("p.toml"));
+    cmd.args(["grade", "token-bucket", "--crate", dir, "--seed", &seed.to_string()]);
+    if let Some(f) = features {
+        cmd.args(["--features", f]);
+    }
+    stdout(cmd.args(extra))
+}
+
 fn stdout(cmd: &mut Command) -> (i32, String) {
     let out = cmd.output().expect("runs");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
@@ -37,32 +49,14 @@ fn status_shows_progress_and_what_to_do_next() {
 
 #[test]
 fn a_failing_grade_teaches() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
-        "grade",
-        "token-bucket",
-        "--crate",
-        "grader/mutants/token-bucket/buggy",
-        "--features",
-        "wrong-instant",
-        "--seed",
-        "1729",
-    ]));
+    let (code, out) = grade_crate("grader/mutants/token-bucket/buggy", Some("wrong-instant"), 1729, &[]);
     assert_eq!(code, 1, "a failing grade exits 1");
     settings().bind(|| insta::assert_snapshot!(out));
 }
 
 #[test]
 fn the_pristine_stub_reads_as_not_implemented() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
-        "grade",
-        "token-bucket",
-        "--crate",
-        "grader/pristine/token-bucket",
-        "--seed",
-        "1",
-    ]));
+    let (code, out) = grade_crate("grader/pristine/token-bucket", None, 1, &[]);
     assert_eq!(code, 1);
     settings().bind(|| insta::assert_snapshot!(out));
 }
@@ -84,18 +78,7 @@ fn hints_come_one_at_a_time() {
 
 #[test]
 fn json_report_has_the_documented_shape() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
-        "grade",
-        "token-bucket",
-        "--crate",
-        "grader/mutants/token-bucket/buggy",
-        "--features",
-        "greater-than",
-        "--seed",
-        "7",
-        "--json",
-    ]));
+    let (code, out) = grade_crate("grader/mutants/token-bucket/buggy", Some("greater-than"), 7, &["--json"]);
     assert_eq!(code, 1);
     let mut report: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON object");
     for stage in report["stages"].as_array_mut().expect("stages") {
@@ -130,15 +113,7 @@ fn an_unknown_exercise_lists_the_real_ones() {
 
 #[test]
 fn a_crate_that_does_not_compile_shows_the_first_errors() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args([
-        "grade",
-        "token-bucket",
-        "--crate",
-        "grader/fixtures/broken",
-        "--seed",
-        "1",
-    ]));
+    let (code, out) = grade_crate("grader/fixtures/broken", None, 1, &[]);
     assert_eq!(code, 1);
     settings().bind(|| insta::assert_snapshot!(out));
 }
