@@ -56,7 +56,7 @@ fn a_failing_grade_teaches() {
 
 #[test]
 fn the_pristine_stub_reads_as_not_implemented() {
-    let (code, out) = grade_crate("grader/pristine/token-bucket", None, 1, &[]);
+    let (code, out) = grade_crate("exercises/.pristine/token-bucket", None, 1, &[]);
     assert_eq!(code, 1);
     settings().bind(|| insta::assert_snapshot!(out));
 }

@@ -21,7 +21,7 @@
 //! [lesson.exercise]
 //! crate = "exercises/token-bucket"
 //! solution = "solutions/token-bucket"
-//! pristine = "grader/pristine/token-bucket"
+//! pristine = "exercises/.pristine/token-bucket"
 //! suite = "token_bucket"
 //!
 //! [[lesson.exercise.stage]]
