@@ -257,17 +257,27 @@ impl Picker for SmoothWeighted {
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
         let mut schedule = self.lock();
         let total = schedule.total;
-        let mut best: Option<(usize, i64)> = None;
-        for (i, s) in schedule.slots.iter_mut().enumerate().filter(|(_, s)| s.up) {
-            s.current += s.weight;
-            // Strictly greater: on a tie the earliest backend keeps the lead.
-            if best.is_none_or(|(_, c)| s.current > c) {
-                best = Some((i, s.current));
+        // The leader so far is two plain integers, not an `Option<(usize,
+        // i64)>`: `i64::MIN` means "nobody yet", and every real score is above
+        // it (scores stay within ±W), so the first up backend always takes
+        // the lead. The loop then keeps both in registers and updates them
+        // with conditional moves, with no discriminant to test per backend.
+        // Same picks as the `Option` version; on 10 backends the selection
+        // loop is about a third faster, a whole pick (lock and lease
+        // included) about 15% (benches/vs_peers.rs).
+        let (mut winner, mut lead) = (usize::MAX, i64::MIN);
+        for (i, s) in schedule.slots.iter_mut().enumerate() {
+            if s.up {
+                s.current += s.weight;
+                // Strictly greater: on a tie the earliest backend keeps the lead.
+                if s.current > lead {
+                    (winner, lead) = (i, s.current);
+                }
             }
         }
-        let Some((winner, _)) = best else {
+        if winner == usize::MAX {
             return Err(if schedule.slots.is_empty() { NoBackend::Empty } else { NoBackend::AllDown });
-        };
+        }
         let slot = &mut schedule.slots[winner];
         slot.current -= total;
         let id = slot.id;
@@ -306,10 +316,16 @@ impl Picker for LeastConnections {
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
         let table = self.table.read();
         let n = table.slots.len();
-        let start = self.cursor.load(Relaxed);
+        // Scan every backend once, from the cursor round to just before it.
+        // The cursor is reduced modulo n once, here, and the wrap-around is
+        // two ranges chained: `(start + j) % n` inside the loop would cost a
+        // division per backend, and a busy server (no idle backend to stop
+        // at) scans them all: about 10% of a busy pick on 10 backends
+        // (benches/vs_peers.rs). (`checked_rem`: an empty list has nothing
+        // to scan, and `% 0` would panic.)
+        let start = self.cursor.load(Relaxed).checked_rem(n).unwrap_or(0);
         let mut best: Option<(usize, usize)> = None;
-        for j in 0..n {
-            let i = (start + j) % n;
+        for i in (start..n).chain(0..start) {
             let slot = &table.slots[i];
             if !slot.up {
                 continue;
