@@ -720,6 +720,34 @@ impl<'a> Held<'a> {
     }
 
     /// `in_flight` agrees with the leases the suite holds.
+    /// Random traffic: `steps` operations, each a pick (always, while fewer
+    /// than `min_held` leases are out) or the end of a held request (finished,
+    /// abandoned, or panicking), with every in-flight count checked after each.
+    fn churn(
+        &mut self,
+        rng: &mut impl Rng,
+        steps: usize,
+        min_held: usize,
+        mut pick: impl FnMut(&mut Self) -> Result<BackendId, Failure>,
+        name: &str,
+    ) -> Result<(), Failure> {
+        for _ in 0..steps {
+            let op = rng.random_range(0..10);
+            if self.leases.len() < min_held || op < 5 {
+                pick(self)?;
+            } else {
+                let i = rng.random_range(0..self.leases.len());
+                match op {
+                    5..=7 => self.finish(i),
+                    8 => self.abandon(i),
+                    _ => self.panic_with(i)?,
+                }
+            }
+            self.check_counts(name, LEAK_HINT)?;
+        }
+        Ok(())
+    }
+
     fn check_counts(&self, name: &str, hint: &str) -> Result<(), Failure> {
         let agree = self.truth.iter().all(|(&id, &n)| self.p.in_flight(id) == n);
         ensure(agree, || {
@@ -811,20 +839,7 @@ fn least_connections(s: Subject, ctx: &Ctx) -> StageResult {
     let six = list(&[0, 1, 2, 3, 4, 5]);
     let p = (s.least_connections)(&six, 0);
     let mut h = Held::new(p.as_ref(), &ids_of(&six));
-    for _ in 0..3_000 {
-        let op = rng.random_range(0..10);
-        if h.leases.is_empty() || op < 5 {
-            h.pick(name)?;
-        } else {
-            let i = rng.random_range(0..h.leases.len());
-            match op {
-                5..=7 => h.finish(i),
-                8 => h.abandon(i),
-                _ => h.panic_with(i)?,
-            }
-        }
-        h.check_counts(name, LEAK_HINT)?;
-    }
+    h.churn(&mut rng, 3_000, 1, |h| h.pick(name), name)?;
     while !h.leases.is_empty() {
         h.finish(0);
     }
@@ -1074,20 +1089,7 @@ fn power_of_two(s: Subject, ctx: &Ctx) -> StageResult {
     let p = (s.power_of_two)(&five, seed ^ 1);
     let mut h = Held::new(p.as_ref(), &ids_of(&five));
     let mut rng = ctx.rng(44);
-    for _ in 0..4_000 {
-        let op = rng.random_range(0..10);
-        if h.leases.len() < 3 || op < 5 {
-            h.pick_p2c(name)?;
-        } else {
-            let i = rng.random_range(0..h.leases.len());
-            match op {
-                5..=7 => h.finish(i),
-                8 => h.abandon(i),
-                _ => h.panic_with(i)?,
-            }
-        }
-        h.check_counts(name, LEAK_HINT)?;
-    }
+    h.churn(&mut rng, 4_000, 3, |h| h.pick_p2c(name), name)?;
     drop(h);
 
     // Sequential idle traffic: ties go to the first candidate drawn, so the
