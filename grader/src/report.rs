@@ -145,25 +145,31 @@ fn millis(ms: u64) -> String {
     if ms < 1000 { format!("{ms}ms") } else { format!("{:.1}s", ms as f64 / 1000.0) }
 }
 
-/// A table of benchmark figures.
+/// A table of benchmark figures: speed is graded against a plain baseline,
+/// growth against a fixed bound; the tuned reference is a stretch figure.
 pub fn render_benchmarks(figures: &[BenchFigure]) -> String {
     let mut out = String::from("\nbenchmarks (absolute figures vary by machine and are never graded)\n");
     let width = figures.iter().map(|f| f.name.chars().count()).max().unwrap_or(0);
     for f in figures {
-        let (learner, reference, verdict) = match f.kind {
-            BenchKind::Speed => (
-                format!("{:.1} ns/op", f.learner),
-                format!("{:.1} ns/op", f.reference),
-                format!("{:.2}× the reference's speed (needs ≥ {}×)", f.ratio, f.threshold),
+        let again =
+            if f.measurements > 1 { format!(", best of {} measurements", f.measurements) } else { String::new() };
+        let line = match f.kind {
+            BenchKind::Speed => format!(
+                "you {:.1} ns/op, plain baseline {:.1}: {:.3}× its speed (needs ≥ {}×{again}); stretch: {:.3}× the tuned reference ({:.1} ns/op)",
+                f.learner,
+                f.baseline.unwrap_or(f64::NAN),
+                f.ratio,
+                f.threshold,
+                f.stretch.unwrap_or(f.reference / f.learner),
+                f.reference,
             ),
-            BenchKind::Complexity => (
-                format!("{:.1}× slower per op", f.learner),
-                format!("{:.1}×", f.reference),
-                format!("growth {:.1}× (needs ≤ {}×)", f.ratio, f.threshold),
+            BenchKind::Complexity => format!(
+                "time/op grew {:.2}× for 100× the size (needs ≤ {}×{again}); reference {:.2}×",
+                f.learner, f.threshold, f.reference
             ),
         };
         let mark = if f.passed { "✓" } else { "✗" };
-        let _ = writeln!(out, "{mark} {:width$}  you {learner}, reference {reference}: {verdict}", f.name);
+        let _ = writeln!(out, "{mark} {:width$}  {line}", f.name);
     }
     out
 }

@@ -90,10 +90,11 @@ impl PanicReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BenchKind {
-    /// Median time per operation of the learner and the reference, measured
-    /// alternately in the same run. `ratio` is reference ÷ learner (1.0 means
-    /// as fast as the reference; 0.5 means twice as slow); it passes when
-    /// `ratio ≥ threshold`.
+    /// Time per operation of the learner, of a plain idiomatic *baseline*
+    /// (the yardstick) and of the tuned reference, measured alternately in
+    /// the same run. `ratio` is baseline ÷ learner (1.0: as fast as the plain
+    /// baseline; 0.5: twice as slow); it passes when `ratio ≥ threshold`.
+    /// The reference's figure is a stretch goal, shown and never graded.
     Speed,
     /// Growth of time per operation when the input grows 100×: learner and
     /// reference each measured at two sizes. `ratio` is the learner's growth
@@ -110,9 +111,12 @@ pub struct BenchFigure {
     pub kind: BenchKind,
     /// The learner's figure (nanoseconds per operation, or a growth factor).
     pub learner: f64,
-    /// The reference's figure, same unit.
+    /// The plain baseline's figure (speed only): the yardstick of the grade.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<f64>,
+    /// The tuned reference's figure, same unit: shown, never graded.
     pub reference: f64,
-    /// Unit of `learner` and `reference`.
+    /// Unit of `learner`, `baseline` and `reference`.
     pub unit: String,
     /// See [`BenchKind`].
     pub ratio: f64,
@@ -120,6 +124,21 @@ pub struct BenchFigure {
     pub threshold: f64,
     /// Whether the figure is within its threshold.
     pub passed: bool,
+    /// Speed only: reference ÷ learner, the ungraded stretch figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stretch: Option<f64>,
+    /// How many times the figure was measured (a figure near its threshold
+    /// is measured again before the verdict; the best measurement counts).
+    #[serde(default = "one")]
+    pub measurements: u32,
+    /// What to look at when this figure fails: a growth failure is about
+    /// complexity, a speed failure about constant factors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Formats a result line.

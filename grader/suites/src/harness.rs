@@ -149,17 +149,9 @@ pub fn main(suite: Suite) -> ! {
             report(
                 &nonce,
                 |ctx| match (stage.run)(ctx) {
-                    Ok(benchmarks) if benchmarks.iter().all(|b| b.passed) => {
-                        StageOutcome { verdict: Verdict::Passed, benchmarks, artifact: None }
-                    }
-                    Ok(benchmarks) => StageOutcome {
-                        verdict: Verdict::Failed(fail(
-                            "A benchmark is outside its threshold (see the figures).",
-                            "every figure within its threshold",
-                            "at least one outside",
-                        )),
-                        benchmarks,
-                        artifact: None,
+                    Ok(benchmarks) => match crate::bench::verdict(&benchmarks) {
+                        Ok(()) => StageOutcome { verdict: Verdict::Passed, benchmarks, artifact: None },
+                        Err(failure) => StageOutcome { verdict: Verdict::Failed(failure), benchmarks, artifact: None },
                     },
                     Err(failure) => {
                         StageOutcome { verdict: Verdict::Failed(failure), benchmarks: vec![], artifact: None }

@@ -507,7 +507,13 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
             }
         })
     };
-    let bucket = bench::speed("bucket try_acquire", || single(learner), || single(reference));
+    let bucket = bench::speed(
+        "bucket try_acquire",
+        "one call should do a few integer operations: no allocation, no loop over time",
+        || single(learner),
+        || single(reference),
+        || single(reference),
+    );
 
     let keys: Vec<String> = (0..10_000).map(|i| format!("10.0.{}.{}", i / 256, i % 256)).collect();
     let mut rng = ctx.rng(9);
@@ -525,9 +531,20 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
             }
         })
     };
-    let keyed =
-        bench::speed("keyed try_acquire, 10k keys", || keyed_run(learner, 10_000), || keyed_run(reference, 10_000));
-    let growth = |s: Subject| bench::growth(|n| keyed_run(s, n), 100);
-    let scaling = bench::complexity("keyed try_acquire, 100 → 10k keys", growth(learner), growth(reference), 10.0);
+    let keyed = bench::speed(
+        "keyed try_acquire, 10k keys",
+        "a call should hash the key once and take one lock; avoid allocating a String per call for keys you already track",
+        || keyed_run(learner, 10_000),
+        || keyed_run(reference, 10_000),
+        || keyed_run(reference, 10_000),
+    );
+    let scaling = bench::complexity(
+        "keyed try_acquire, 100 → 10k keys",
+        "time per call grows with the number of keys: a scan of every key, or a sweep of the whole map on every call? Sweep a bounded slice per call, or only when the map has doubled",
+        100,
+        10.0,
+        |n| keyed_run(learner, n),
+        |n| keyed_run(reference, n),
+    );
     Ok(vec![bucket, keyed, scaling])
 }
