@@ -9,6 +9,8 @@
 //! runner stage <id> --seed <n>     (stdin: the nonce, one line)
 //! runner list                      (prints the stage ids, one per line)
 //! runner simulate --seed <n>       (stdin: the nonce; not graded)
+//! runner probe <name> --seed <n>  (started by a stage, not the grader: see
+//!                                   probe_in_fresh_process)
 //! ```
 
 use std::cell::Cell;
@@ -90,6 +92,77 @@ impl WithHint for Failure {
 /// `Ok(())` if `cond`, else the failure built by `f`.
 pub fn ensure(cond: bool, f: impl FnOnce() -> Failure) -> Result<(), Failure> {
     if cond { Ok(()) } else { Err(f()) }
+}
+
+/// A probe: a function of the seed whose answer, one line of text, a stage
+/// compares across processes (see [`probe_in_fresh_process`]).
+type ProbeFn = Box<dyn Fn(&Ctx) -> String + Send + Sync>;
+
+/// The probes a suite registered, by name.
+static PROBES: Mutex<Vec<(&'static str, ProbeFn)>> = Mutex::new(Vec::new());
+
+/// Prefix of the line that carries a probe's answer on the probe process's
+/// stdout (anything else the implementation prints there is ignored).
+const PROBE_LINE: &str = "@@grader-probe ";
+
+/// Registers a probe under `name`, for [`probe_in_fresh_process`]. Call it
+/// from the suite's constructor, which runs in every runner process, so the
+/// probe exists in the stage's process and in the fresh one alike. The
+/// answer should be one line; line breaks are replaced by spaces.
+pub fn register_probe(name: &'static str, probe: impl Fn(&Ctx) -> String + Send + Sync + 'static) {
+    let mut probes = PROBES.lock().unwrap_or_else(|p| p.into_inner());
+    probes.retain(|(n, _)| *n != name);
+    probes.push((name, Box::new(probe)));
+}
+
+/// Runs the registered probe `name` in a fresh process (this runner binary
+/// again, `runner probe <name> --seed <ctx.seed>`) and returns its answer.
+///
+/// This is how a stage checks a promise of determinism *across processes*
+/// (a hash ring must place keys the same way on every machine of a fleet):
+/// state drawn once per process, such as a hasher seeded at start-up, is the
+/// same for every instance inside one process and differs in the next. The
+/// child is an ordinary child of the stage: same process group, same limits,
+/// killed with the stage if it hangs. An `Err` describes a probe process that
+/// could not start, crashed, or printed no answer.
+pub fn probe_in_fresh_process(name: &str, ctx: &Ctx) -> Result<String, Failure> {
+    let situation = format!("The grader ran probe `{name}` in a second process (same program, same seed).");
+    let exe = std::env::current_exe()
+        .map_err(|e| fail(situation.clone(), "the probe process to start", format!("no path to this program: {e}")))?;
+    let output = std::process::Command::new(exe)
+        .args(["probe", name, "--seed", &ctx.seed.to_string()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| fail(situation.clone(), "the probe process to start", format!("it did not start: {e}")))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    match stdout.lines().rev().find_map(|l| l.strip_prefix(PROBE_LINE)) {
+        Some(answer) if output.status.success() => Ok(answer.to_string()),
+        _ => {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let tail: String =
+                stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+            Err(fail(
+                situation,
+                "an answer from the probe process",
+                format!("it ended with {} and no answer; its last error lines:\n{tail}", output.status),
+            ))
+        }
+    }
+}
+
+/// Runs probe `name` in this process and prints its answer line (the
+/// `probe` subcommand).
+fn run_probe(name: &str, seed: u64) -> ! {
+    let probes = PROBES.lock().unwrap_or_else(|p| p.into_inner());
+    let Some((_, probe)) = probes.iter().find(|(n, _)| *n == name) else {
+        eprintln!("runner: no probe `{name}`");
+        std::process::exit(2)
+    };
+    let answer = probe(&Ctx { seed }).replace(['\n', '\r'], " ");
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{PROBE_LINE}{answer}");
+    let _ = out.flush();
+    std::process::exit(0)
 }
 
 static FIRST_PANIC: Mutex<Option<PanicReport>> = Mutex::new(None);
@@ -180,6 +253,7 @@ pub fn main(suite: Suite) -> ! {
                 seed,
             )
         }
+        ["probe", name, "--seed", seed] => run_probe(name, parse_seed(seed)),
         _ => usage(),
     }
 }
