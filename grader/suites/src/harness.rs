@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! runner stage <id> --seed <n>     (stdin: the nonce, one line)
-//! runner list                      (prints the stage ids, one per line)
+//! runner list                      (prints the stage ids, one per line, then
+//!                                   `+simulation` if the suite has one)
 //! runner simulate --seed <n>       (stdin: the nonce; not graded)
 //! runner probe <name> --seed <n>  (started by a stage, not the grader: see
 //!                                   probe_in_fresh_process)
@@ -169,11 +170,15 @@ static FIRST_PANIC: Mutex<Option<PanicReport>> = Mutex::new(None);
 
 thread_local! {
     static EXPECTING_PANIC: Cell<bool> = const { Cell::new(false) };
+    /// The last panic a [`catch_expected_panic`] caught on this thread, with
+    /// where it happened: the payload a suite catches carries no location.
+    static CAUGHT: std::cell::RefCell<Option<PanicReport>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Runs `f`, which the suite *expects* may panic (to check that a guard is
 /// released during unwinding, say). Such a panic is not reported as a crash.
 pub fn catch_expected_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    CAUGHT.with(|c| c.borrow_mut().take());
     EXPECTING_PANIC.with(|e| e.set(true));
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     EXPECTING_PANIC.with(|e| e.set(false));
@@ -182,22 +187,35 @@ pub fn catch_expected_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> 
 
 fn install_panic_hook() {
     panic::set_hook(Box::new(|info| {
+        let message = payload_text(info.payload());
+        let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        let here = PanicReport { message, location };
         if EXPECTING_PANIC.with(Cell::get) {
+            CAUGHT.with(|c| *c.borrow_mut() = Some(here));
             return;
         }
-        let message = if let Some(s) = info.payload().downcast_ref::<&str>() {
-            (*s).to_string()
-        } else if let Some(s) = info.payload().downcast_ref::<String>() {
-            s.clone()
-        } else {
-            "panic with a non-string payload".to_string()
+        // A suite that caught a panic and raises it again (a `todo!()` passed
+        // on so that it reads "not implemented") raises it from the suite's
+        // own line: the learner's line is where the caught one happened.
+        let report = match CAUGHT.with(|c| c.borrow_mut().take()) {
+            Some(caught) if caught.message == here.message => caught,
+            _ => here,
         };
-        let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
         let mut first = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner());
         if first.is_none() {
-            *first = Some(PanicReport { message, location });
+            *first = Some(report);
         }
     }));
+}
+
+fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
 }
 
 /// The runner's entry point. Never returns.
@@ -208,6 +226,9 @@ pub fn main(suite: Suite) -> ! {
             let mut out = std::io::stdout().lock();
             for stage in &suite.stages {
                 let _ = writeln!(out, "{}", stage.id);
+            }
+            if suite.simulation.is_some() {
+                let _ = writeln!(out, "+simulation");
             }
             let _ = out.flush();
             std::process::exit(0)
@@ -278,9 +299,16 @@ fn report(nonce: &str, body: impl FnOnce(&Ctx) -> StageOutcome, seed: u64) -> ! 
     install_panic_hook();
     let outcome = match panic::catch_unwind(AssertUnwindSafe(|| body(&Ctx { seed }))) {
         Ok(outcome) => outcome,
-        Err(_) => {
+        Err(payload) => {
             let report = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
-            let report = report.unwrap_or(PanicReport { message: "panicked".into(), location: None });
+            // No hook saw it: a caught panic resumed with `resume_unwind`.
+            let report = report.unwrap_or_else(|| {
+                let message = payload_text(payload.as_ref());
+                match CAUGHT.with(|c| c.borrow_mut().take()) {
+                    Some(caught) if caught.message == message => caught,
+                    _ => PanicReport { message, location: None },
+                }
+            });
             StageOutcome { verdict: Verdict::Panicked(report), benchmarks: vec![], artifact: None }
         }
     };
