@@ -6,8 +6,11 @@
 //! titles and hints (the grader shows hints one at a time).
 //!
 //! Loading is strict: an unknown key, a missing file, a duplicate slug or stage
-//! id is an error that names the file, line and column, because a typo in the
-//! catalogue should never silently drop a lesson.
+//! id, a `suite` with no module under `grader/suites/src/` is an error that
+//! names the file, line and column, because a typo in the catalogue should
+//! never silently drop a lesson, nor read later as the learner's compile
+//! error. (That the suite's stages are the catalogue's can only be known once
+//! the suite is built: the grader checks it then, with `runner list`.)
 //!
 //! ```toml
 //! format_version = 1
@@ -22,7 +25,8 @@
 //! crate = "exercises/token-bucket"
 //! solution = "solutions/token-bucket"
 //! pristine = "exercises/.pristine/token-bucket"
-//! suite = "token_bucket"
+//! suite = "token_bucket"          # grader/suites/src/token_bucket.rs
+//! simulation = false              # whether `cargo grader simulate` has one to run
 //!
 //! [[lesson.exercise.stage]]
 //! id = "starts-full"
@@ -46,6 +50,10 @@ pub const DEFAULT_STAGE_TIMEOUT_MS: u64 = 30_000;
 
 /// The catalogue's file name, at the workspace root.
 pub const FILE_NAME: &str = "course.toml";
+
+/// Where the suites live, relative to the workspace root: suite `x` is the
+/// module `x.rs` (or `x/mod.rs`) of the `grader-suites` crate.
+pub const SUITES_DIR: &str = "grader/suites/src";
 
 /// A loaded, validated catalogue. Paths in it are absolute.
 #[derive(Debug, Clone)]
@@ -80,8 +88,13 @@ pub struct Exercise {
     pub solution_dir: PathBuf,
     /// The pristine stub that `reset` restores.
     pub pristine_dir: PathBuf,
-    /// Name of the hidden suite (a module of the `grader-suites` crate).
+    /// Name of the hidden suite (a module of the `grader-suites` crate,
+    /// checked to exist under [`SUITES_DIR`]).
     pub suite: String,
+    /// Whether the suite carries an ungraded simulation
+    /// (`cargo grader simulate`); the grader refuses to simulate an exercise
+    /// without one before building anything.
+    pub simulation: bool,
     /// Stages in the order they are graded.
     pub stages: Vec<Stage>,
 }
@@ -171,6 +184,7 @@ fn exercise(root: &Path, ex: RawExercise) -> Result<Exercise, (Range<usize>, Str
     let crate_dir = existing(root, &ex.krate, "exercise crate").map_err(|m| (ex.krate.span(), m))?;
     let solution_dir = existing(root, &ex.solution, "solution crate").map_err(|m| (ex.solution.span(), m))?;
     let pristine_dir = existing(root, &ex.pristine, "pristine stub").map_err(|m| (ex.pristine.span(), m))?;
+    suite_module(root, ex.suite.get_ref()).map_err(|m| (ex.suite.span(), m))?;
     if ex.stage.is_empty() {
         return Err((ex.suite.span(), "an exercise needs at least one [[lesson.exercise.stage]]".into()));
     }
@@ -191,7 +205,32 @@ fn exercise(root: &Path, ex: RawExercise) -> Result<Exercise, (Range<usize>, Str
             timeout_ms: stage.timeout_ms.unwrap_or(DEFAULT_STAGE_TIMEOUT_MS),
         });
     }
-    Ok(Exercise { crate_dir, solution_dir, pristine_dir, suite: ex.suite.into_inner(), stages })
+    Ok(Exercise {
+        crate_dir,
+        solution_dir,
+        pristine_dir,
+        suite: ex.suite.into_inner(),
+        simulation: ex.simulation,
+        stages,
+    })
+}
+
+/// The suite's module file, which must exist: a `suite` that names none
+/// would otherwise fail later, inside the runner, as if the learner's crate
+/// did not compile.
+fn suite_module(root: &Path, suite: &str) -> Result<PathBuf, String> {
+    let identifier = suite.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && suite.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if !identifier {
+        return Err(format!(
+            "suite `{suite}` must be a module name: lowercase letters, digits and underscores (`token_bucket`)"
+        ));
+    }
+    let dir = root.join(SUITES_DIR);
+    let candidates = [dir.join(format!("{suite}.rs")), dir.join(suite).join("mod.rs")];
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
+        format!("suite `{suite}` does not exist: there is no {SUITES_DIR}/{suite}.rs nor {SUITES_DIR}/{suite}/mod.rs")
+    })
 }
 
 fn existing(root: &Path, rel: &Spanned<String>, what: &str) -> Result<PathBuf, String> {
@@ -270,6 +309,8 @@ struct RawExercise {
     pristine: Spanned<String>,
     suite: Spanned<String>,
     #[serde(default)]
+    simulation: bool,
+    #[serde(default)]
     stage: Vec<RawStage>,
 }
 
@@ -295,10 +336,11 @@ mod tests {
 
     fn fixture() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
-        for d in ["lessons", "ex", "sol", "pri"] {
+        for d in ["lessons", "ex", "sol", "pri", SUITES_DIR] {
             std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
         }
         std::fs::write(dir.path().join("lessons/a.md"), "# A").expect("write");
+        std::fs::write(dir.path().join(SUITES_DIR).join("a.rs"), "// suite a").expect("write");
         dir
     }
 
@@ -343,6 +385,28 @@ hints = ["h1", "h2"]
         assert_eq!(ex.stages[0].hints, ["h1", "h2"]);
         assert_eq!(ex.stages[0].timeout_ms, DEFAULT_STAGE_TIMEOUT_MS);
         assert_eq!(ex.stage("one").map(|(n, _)| n), Some(1));
+        assert!(!ex.simulation, "no simulation unless the catalogue says so");
+    }
+
+    #[test]
+    fn a_suite_without_a_module_is_located() {
+        let e = error_text(&GOOD.replace("suite = \"a\"", "suite = \"b\""));
+        assert_eq!(
+            e,
+            "course.toml:13:9: suite `b` does not exist: there is no grader/suites/src/b.rs nor grader/suites/src/b/mod.rs"
+        );
+        let e = error_text(&GOOD.replace("suite = \"a\"", "suite = \"token-bucket\""));
+        assert!(e.starts_with("course.toml:13:9: suite `token-bucket` must be a module name"), "{e}");
+    }
+
+    #[test]
+    fn a_suite_may_be_a_folder_and_declare_a_simulation() {
+        let dir = fixture();
+        std::fs::create_dir_all(dir.path().join(SUITES_DIR).join("b")).expect("mkdir");
+        std::fs::write(dir.path().join(SUITES_DIR).join("b/mod.rs"), "").expect("write");
+        let text = GOOD.replace("suite = \"a\"", "suite = \"b\"\nsimulation = true");
+        let c = parse(dir.path(), &text).expect("valid");
+        assert!(c.exercises().next().expect("one exercise").1.simulation);
     }
 
     #[test]
