@@ -1,6 +1,12 @@
 //! The subcommands. Each returns `Ok(true)` when everything it checked
 //! passed, `Ok(false)` when it ran but something did not pass (exit 1), and
 //! `Err` when it could not run (exit 2).
+//!
+//! Everything a command prints on stdout goes through [`out!`] and
+//! [`outln!`], which turn a closed pipe (`cargo grader status | head -1`)
+//! into [`OutputClosed`]: the command stops there and the grader exits
+//! quietly, where `println!` would panic. Progress notes go to stderr through
+//! [`note!`], which ignores a closed stderr.
 
 use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
@@ -13,6 +19,46 @@ use catalog::{Catalog, Exercise, Lesson};
 use crate::grade::{self, Request};
 use crate::progress::Store;
 use crate::report::{Report, Status, SubjectKind, render_benchmarks};
+
+/// The reader of the grader's stdout went away (a pipe into `head`, a
+/// closed terminal): not a failure to report, a reason to stop quietly.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("standard output was closed before the grader finished writing")]
+pub struct OutputClosed;
+
+/// Writes to stdout and flushes; a closed pipe is [`OutputClosed`].
+pub fn write_out(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(OutputClosed.into()),
+        Err(e) => Err(anyhow::Error::new(e).context("writing to standard output")),
+    }
+}
+
+/// `print!` that returns [`OutputClosed`] (with `?`) instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::write_out(format_args!($($arg)*))?
+    };
+}
+
+/// `println!` that returns [`OutputClosed`] (with `?`) instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::commands::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// `eprintln!` that ignores a closed stderr: a note is never worth a panic.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 /// What every command needs: the catalogue and the progress store.
 #[derive(Debug)]
@@ -51,7 +97,8 @@ impl Ctx {
 pub struct GradeArgs {
     /// The exercise to grade (default: all, in course order).
     pub exercise: Option<String>,
-    /// Only this stage (its number, from 1).
+    /// Only this stage (its number, from 1). The report then speaks of that
+    /// stage alone: it never says the exercise is done.
     #[arg(long)]
     pub stage: Option<usize>,
     /// Seed for the stages' randomness (a failure prints the one it used).
@@ -111,7 +158,8 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
                 (None, SubjectKind::Reference) => format!("the reference ({})", ctx.rel(&subject_dir)),
                 (None, SubjectKind::Learner) => format!("your crate ({})", ctx.rel(&subject_dir)),
             };
-            eprintln!("grading {slug}: {whose}, seed {seed}…");
+            let only = args.stage.map(|n| format!(" (stage {n} only)")).unwrap_or_default();
+            note!("grading {slug}{only}: {whose}, seed {seed}…");
         }
         let request = Request {
             catalog: &ctx.catalog,
@@ -127,15 +175,15 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
         };
         let report = grade::grade(&request)?;
         let is_learners = args.krate.is_none() && !args.reference;
-        if is_learners && args.stage.is_none() {
-            ctx.store.record(&report)?;
+        if is_learners {
+            ctx.store.record(&report, args.exercise.is_some())?;
         }
         if !args.json {
-            print!("{}", report.render(&format!("{} — {}", lesson.slug, lesson.title)));
+            out!("{}", report.render(&format!("{} — {}", lesson.slug, lesson.title)));
             if is_learners {
-                println!("{}", next_step(slug, ex, &report));
+                outln!("{}", next_step(slug, ex, &report));
             }
-            println!();
+            outln!();
         }
         reports.push(report);
     }
@@ -145,38 +193,47 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
         } else {
             serde_json::to_string_pretty(&reports)?
         };
-        println!("{json}");
+        outln!("{json}");
     }
     Ok(reports.iter().all(|r| r.passed))
 }
 
+/// The line after a learner's report: what to do next. Only a full run that
+/// passed everything says the exercise is done; a `--stage` run speaks of
+/// its stage alone.
 fn next_step(slug: &str, ex: &Exercise, report: &Report) -> String {
-    match report.first_problem() {
-        None if report.passed => format!(
-            "All stages pass. Read the reference with `cargo grader solution {slug}`, or compare with `cargo grader compare {slug}`."
-        ),
-        None => String::new(),
-        Some((n, stage)) => {
-            let title = ex.stages.get(n - 1).map_or("", |s| s.title.as_str());
-            match stage.status {
-                Status::NotImplemented => {
-                    format!("next: implement what stage {n} ({title}) needs; `cargo grader hint {slug}` if stuck.")
-                }
-                _ => format!("next: fix stage {n} ({title}); `cargo grader hint {slug}` for a hint."),
-            }
+    if !report.build.compiled() {
+        return format!(
+            "next: make your crate compile (the first error above first); then `cargo grade {slug}` grades it."
+        );
+    }
+    let title = |n: usize| ex.stages.get(n - 1).map_or("", |s| s.title.as_str());
+    match (report.first_problem(), report.only_stage) {
+        (None, Some(n)) if report.passed => {
+            format!("stage {n} ({}) passes; run `cargo grade {slug}` for every stage.", title(n))
         }
+        (None, None) if report.complete() => format!(
+            "All stages pass: {slug} is complete. Read the reference with `cargo grader solution {slug}`, or compare with `cargo grader compare {slug}`."
+        ),
+        (None, _) => String::new(),
+        (Some((n, stage)), _) => match stage.status {
+            Status::NotImplemented => {
+                format!("next: implement what stage {n} ({}) needs; `cargo grader hint {slug}` if stuck.", title(n))
+            }
+            _ => format!("next: fix stage {n} ({}); `cargo grader hint {slug}` for a hint.", title(n)),
+        },
     }
 }
 
-/// `status`: a table of lessons and what to do next.
+/// `status`: a table of lessons, and what to do next in the exercise in
+/// progress ([`crate::progress::Progress::in_progress`] says which).
 pub fn status(ctx: &Ctx) -> anyhow::Result<bool> {
     let progress = ctx.store.load()?;
-    println!("{}\n", ctx.catalog.title);
+    outln!("{}\n", ctx.catalog.title);
     let width = ctx.catalog.lessons.iter().map(|l| l.title.chars().count()).max().unwrap_or(0);
-    let mut next: Option<String> = None;
     for (i, lesson) in ctx.catalog.lessons.iter().enumerate() {
         let Some(ex) = &lesson.exercise else {
-            println!("{:>2}. {:width$}  (reading only)", i + 1, lesson.title);
+            outln!("{:>2}. {:width$}  (reading only)", i + 1, lesson.title);
             continue;
         };
         let p = progress.exercise.get(&lesson.slug);
@@ -188,10 +245,13 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<bool> {
             Some(_) => format!("{passed}/{total} stages"),
             None => "not started".to_string(),
         };
-        println!("{:>2}. {:width$}  {bar}  {state:<12}  cargo grade {}", i + 1, lesson.title, lesson.slug);
-        if next.is_none() && !p.is_some_and(|p| p.complete) {
-            let stage = ex.stages.iter().find(|s| !p.is_some_and(|p| p.passed.contains(&s.id)));
-            next = Some(match stage {
+        outln!("{:>2}. {:width$}  {bar}  {state:<12}  cargo grade {}", i + 1, lesson.title, lesson.slug);
+    }
+    let next = match progress.in_progress(&ctx.catalog) {
+        None => "Every exercise is complete. Well done.".to_string(),
+        Some((lesson, ex)) => {
+            let p = progress.exercise.get(&lesson.slug);
+            match ex.stages.iter().find(|s| !p.is_some_and(|p| p.passed.contains(&s.id))) {
                 Some(s) => format!(
                     "next: read {}, then make stage \"{}\" pass: cargo grade {}",
                     ctx.rel(&lesson.file),
@@ -199,10 +259,10 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<bool> {
                     lesson.slug
                 ),
                 None => format!("next: cargo grade {}", lesson.slug),
-            });
+            }
         }
-    }
-    println!("\n{}", next.unwrap_or_else(|| "Every exercise is complete. Well done.".into()));
+    };
+    outln!("\n{next}");
     Ok(true)
 }
 
@@ -212,13 +272,13 @@ pub fn hint(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
     let mut progress = ctx.store.load()?;
     let entry = progress.exercise.entry(slug.to_string()).or_default();
     let Some((n, stage)) = ex.stages.iter().enumerate().find(|(_, s)| !entry.passed.contains(&s.id)) else {
-        println!("Every stage of {slug} passes: no hint needed. `cargo grader solution {slug}` shows the reference.");
+        outln!("Every stage of {slug} passes: no hint needed. `cargo grader solution {slug}` shows the reference.");
         return Ok(true);
     };
     let shown = entry.hints_shown.get(&stage.id).copied().unwrap_or(0);
     let total = stage.hints.len();
     if shown >= total {
-        println!(
+        outln!(
             "stage {}/{}  {}\nYou have seen all {total} hints for this stage. Re-read the lesson section it names, or look at the reference: `cargo grader solution {slug}`.",
             n + 1,
             ex.stages.len(),
@@ -226,16 +286,9 @@ pub fn hint(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
         );
         return Ok(true);
     }
-    println!(
-        "stage {}/{}  {}\nhint {}/{total}: {}",
-        n + 1,
-        ex.stages.len(),
-        stage.title,
-        shown + 1,
-        stage.hints[shown]
-    );
+    outln!("stage {}/{}  {}\nhint {}/{total}: {}", n + 1, ex.stages.len(), stage.title, shown + 1, stage.hints[shown]);
     if shown + 1 < total {
-        println!("(run `cargo grader hint {slug}` again for the next one)");
+        outln!("(run `cargo grader hint {slug}` again for the next one)");
     }
     entry.hints_shown.insert(stage.id.clone(), shown + 1);
     ctx.store.save(&progress)?;
@@ -268,7 +321,7 @@ pub fn solution(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
     for file in sources(&ex.solution_dir)? {
         let path = ex.solution_dir.join("src").join(&file);
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        println!("// ─── {} ───\n{text}", ctx.rel(&path));
+        outln!("// ─── {} ───\n{text}", ctx.rel(&path));
     }
     Ok(true)
 }
@@ -290,7 +343,7 @@ pub fn compare(ctx: &Ctx, slug: &str, seed: Option<u64>) -> anyhow::Result<bool>
             format!("yours: {}", ctx.rel(&ex.crate_dir.join("src").join(file))),
             format!("reference: {}", ctx.rel(&ex.solution_dir.join("src").join(file))),
         );
-        print!("{}", diff.unified_diff().context_radius(3).header(&header.0, &header.1));
+        out!("{}", diff.unified_diff().context_radius(3).header(&header.0, &header.1));
     }
     let bench = ex.stages.len();
     let request = Request {
@@ -305,12 +358,12 @@ pub fn compare(ctx: &Ctx, slug: &str, seed: Option<u64>) -> anyhow::Result<bool>
         timeout: None,
         command: format!("cargo grade {slug}"),
     };
-    eprintln!("\nbenchmarking yours against the reference (stage {bench})…");
+    note!("\nbenchmarking yours against the reference (stage {bench})…");
     let report = grade::grade(&request)?;
     if report.benchmarks.is_empty() {
-        print!("{}", report.render(&format!("{slug}: benchmark stage")));
+        out!("{}", report.render(&format!("{slug}: benchmark stage")));
     } else {
-        print!("{}", render_benchmarks(&report.benchmarks));
+        out!("{}", render_benchmarks(&report.benchmarks));
     }
     Ok(report.passed)
 }
@@ -322,12 +375,12 @@ pub fn reset(ctx: &Ctx, slug: &str, yes: bool) -> anyhow::Result<bool> {
         if !std::io::stdin().is_terminal() {
             bail!("reset overwrites {}; pass --yes to confirm when not at a terminal", ctx.rel(&ex.crate_dir));
         }
-        print!("Replace {} with the pristine stub? Your code is backed up first. [y/N] ", ctx.rel(&ex.crate_dir));
+        out!("Replace {} with the pristine stub? Your code is backed up first. [y/N] ", ctx.rel(&ex.crate_dir));
         std::io::stdout().flush()?;
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            println!("Nothing changed.");
+            outln!("Nothing changed.");
             return Ok(true);
         }
     }
@@ -336,7 +389,7 @@ pub fn reset(ctx: &Ctx, slug: &str, yes: bool) -> anyhow::Result<bool> {
     copy_tree(&ex.crate_dir, &backup).with_context(|| format!("backing up to {}", backup.display()))?;
     std::fs::remove_dir_all(&ex.crate_dir).with_context(|| format!("clearing {}", ex.crate_dir.display()))?;
     copy_tree(&ex.pristine_dir, &ex.crate_dir).with_context(|| format!("restoring {}", ex.crate_dir.display()))?;
-    println!("Restored the pristine stub in {}. Your code is in {}.", ctx.rel(&ex.crate_dir), ctx.rel(&backup));
+    outln!("Restored the pristine stub in {}. Your code is in {}.", ctx.rel(&ex.crate_dir), ctx.rel(&backup));
     Ok(true)
 }
 
@@ -363,10 +416,8 @@ pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
     let progress = ctx.store.load()?;
     let slug = match slug {
         Some(s) => s.to_string(),
-        None => ctx
-            .catalog
-            .exercises()
-            .find(|(l, _)| !progress.exercise.get(&l.slug).is_some_and(|p| p.complete))
+        None => progress
+            .in_progress(&ctx.catalog)
             .or_else(|| ctx.catalog.exercises().next())
             .map(|(l, _)| l.slug.clone())
             .context("the course has no exercise")?,
@@ -387,7 +438,7 @@ pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
     };
     loop {
         grade(ctx, &args)?;
-        println!("watching {} for changes (Ctrl-C to stop)…", ctx.rel(&ex.crate_dir));
+        outln!("watching {} for changes (Ctrl-C to stop)…", ctx.rel(&ex.crate_dir));
         wait_for_edit(&rx)?;
     }
 }
@@ -420,13 +471,14 @@ fn wait_for_edit(rx: &mpsc::Receiver<notify::Result<notify::Event>>) -> anyhow::
 pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
     let out = ctx.catalog.root.join("target/book");
     let report = book::build(&ctx.catalog, &out)?;
-    println!("wrote {} pages to {}", report.pages, ctx.rel(&report.out_dir));
+    outln!("wrote {} pages to {}", report.pages, ctx.rel(&report.out_dir));
     match serve_on {
-        None => println!("open file://{}", report.index.display()),
+        None => outln!("open file://{}", report.index.display()),
         Some(port) => {
             let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
             book::serve(&report.out_dir, addr, |bound| {
-                println!("serving the book at http://{bound}/ (Ctrl-C to stop)")
+                // A closed stdout does not stop the server; Ctrl-C does.
+                let _ = write_out(format_args!("serving the book at http://{bound}/ (Ctrl-C to stop)\n"));
             })?;
         }
     }
@@ -437,6 +489,8 @@ pub fn book(ctx: &Ctx, serve_on: Option<u16>) -> anyhow::Result<bool> {
 /// side by side (not graded). Writes the picture to `target/grader/`.
 pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> anyhow::Result<bool> {
     let (lesson, ex) = ctx.exercise(slug)?;
+    // Refused before anything is built: the catalogue says which have one.
+    grade::has_simulation(&ctx.catalog, lesson, ex)?;
     let seed = seed.unwrap_or(1);
     let (subject_dir, kind) = if reference {
         (ex.solution_dir.clone(), SubjectKind::Reference)
@@ -456,22 +510,22 @@ pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> an
         command: format!("cargo grader simulate {slug}{}", if reference { " --reference" } else { "" }),
     };
     let whose = if reference { "the reference (twice)" } else { "your crate and the reference" };
-    eprintln!("simulating {slug} with {whose}, seed {seed}…");
+    note!("simulating {slug} with {whose}, seed {seed}…");
     match grade::simulate(&request)? {
         grade::Simulated::Done(artifact) => {
-            print!("{}", artifact.text);
+            out!("{}", artifact.text);
             if let Some(svg) = artifact.svg {
                 let path = ctx.catalog.root.join("target/grader").join(format!("simulate-{slug}.svg"));
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
                 }
                 crate::runner::write_atomic(&path, &svg).with_context(|| format!("writing {}", path.display()))?;
-                println!("\npicture: {}", ctx.rel(&path));
+                outln!("\npicture: {}", ctx.rel(&path));
             }
             Ok(true)
         }
         grade::Simulated::Problem(status, message) => {
-            println!("The simulation could not run ({status:?}):\n{message}");
+            outln!("The simulation could not run ({status:?}):\n{message}");
             Ok(false)
         }
     }

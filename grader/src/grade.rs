@@ -9,8 +9,8 @@ use catalog::{Catalog, Exercise, Lesson};
 use grader_protocol::{Artifact, Failure, PanicReport, Verdict};
 
 use crate::isolate::{self, Exit, Finished, Limits};
-use crate::report::{Report, StageReport, Status, SubjectKind};
-use crate::runner::{self, BuildError, BuildSpec};
+use crate::report::{Build, Report, StageReport, Status, SubjectKind};
+use crate::runner::{self, BuildError, BuildSpec, Listing};
 
 /// What to grade and how.
 #[derive(Debug, Clone)]
@@ -38,8 +38,10 @@ pub struct Request<'a> {
     pub command: String,
 }
 
-/// Grades one exercise. `Err` only for problems of the course or the
-/// machine; everything the implementation does is in the report.
+/// Grades one exercise. `Err` only for problems of the course, the grader
+/// or the machine (exit 2): a bad `--stage`, a suite that does not build or
+/// whose stages are not the catalogue's. Everything the implementation does,
+/// from not compiling to crashing, is in the report.
 pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
     let ex = req.exercise;
     let mut stages: Vec<StageReport> = ex
@@ -64,13 +66,10 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
     }
     let runner = match build(req)? {
         Ok(runner) => runner,
-        Err(message) => {
-            let first = req.only_stage.unwrap_or(1) - 1;
-            stages[first].status = Status::Failed;
-            stages[first].message = message;
-            return Ok(finish(req, stages, vec![]));
-        }
+        Err(failed) => return Ok(finish(req, failed, stages, vec![])),
     };
+    let listing = list(req, &runner)?;
+    check_stages(req, &listing)?;
     let mut benchmarks = vec![];
     for (i, stage) in ex.stages.iter().enumerate() {
         if req.only_stage.is_some_and(|n| n != i + 1) {
@@ -97,12 +96,68 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
             break;
         }
     }
-    Ok(finish(req, stages, benchmarks))
+    Ok(finish(req, Build::Compiled, stages, benchmarks))
 }
 
-/// Builds the runner for `req`: `Ok(Err(message))` when the learner's crate
-/// does not build (the message shows the first errors).
-fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, String>> {
+/// Asks the built runner what its suite has (`runner list`). The suite's
+/// code only runs: no stage, no implementation code.
+fn list(req: &Request<'_>, runner: &runner::Runner) -> anyhow::Result<Listing> {
+    let limits = Limits { timeout: Duration::from_secs(30), ..Limits::default() };
+    let finished = isolate::run(&runner.binary, &["list".to_string()], &nonce(), limits)
+        .with_context(|| format!("starting {}", runner.binary.display()))?;
+    anyhow::ensure!(
+        finished.exit == Exit::Code(0),
+        "the grader could not list the stages of suite `{}` (`{} list` ended with {:?}): a fault of the grader, not of your crate{}",
+        req.exercise.suite,
+        runner.binary.display(),
+        finished.exit,
+        evidence(&finished)
+    );
+    Ok(Listing::parse(&finished.stdout.text()))
+}
+
+/// The catalogue's stages of the exercise must be the suite's, in the same
+/// order: a stage the suite lacks would read as a crash of the learner's
+/// code, a stage the catalogue lacks would never be graded.
+fn check_stages(req: &Request<'_>, listing: &Listing) -> anyhow::Result<()> {
+    let ours: Vec<&str> = req.exercise.stages.iter().map(|s| s.id.as_str()).collect();
+    let theirs: Vec<&str> = listing.stages.iter().map(String::as_str).collect();
+    if ours == theirs {
+        return Ok(());
+    }
+    let missing: Vec<&str> = ours.iter().copied().filter(|id| !theirs.contains(id)).collect();
+    let extra: Vec<&str> = theirs.iter().copied().filter(|id| !ours.contains(id)).collect();
+    let mut why = Vec::new();
+    if !missing.is_empty() {
+        why.push(format!("the suite has no stage {}", quoted(&missing)));
+    }
+    if !extra.is_empty() {
+        why.push(format!("{} lists no stage {}", catalog::FILE_NAME, quoted(&extra)));
+    }
+    if why.is_empty() {
+        why.push("the same stages are in another order".into());
+    }
+    anyhow::bail!(
+        "{}: the stages of exercise `{}` are not those of its suite `{}` (grader/suites/src/{}.rs): {}.\n  {}: {}\n  suite:       {}\nThis is a fault of the course, not of your crate: the stages must match, in order.",
+        catalog::FILE_NAME,
+        req.lesson.slug,
+        req.exercise.suite,
+        req.exercise.suite,
+        why.join("; "),
+        catalog::FILE_NAME,
+        ours.join(", "),
+        theirs.join(", "),
+    )
+}
+
+fn quoted(ids: &[&str]) -> String {
+    ids.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Builds the runner for `req`: `Ok(Err(build))` when the graded crate does
+/// not build (the build status shows the first errors); `Err` when the
+/// course does not (its suite, contracts or reference, or an unknown suite).
+fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, Build>> {
     let ex = req.exercise;
     let spec = BuildSpec {
         root: &req.catalog.root,
@@ -111,22 +166,38 @@ fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, String>> {
         reference: &ex.solution_dir,
         features: &req.features,
     };
+    let whose = match req.kind {
+        SubjectKind::Learner => "Your crate",
+        SubjectKind::Reference => "The reference",
+    };
     match runner::build(&spec) {
         Ok(r) => Ok(Ok(r)),
         Err(BuildError::Compile { errors, total }) => {
+            let errors: Vec<String> = errors.iter().map(|e| relative_paths(&req.catalog.root, e.trim_end())).collect();
             let shown = errors.len();
             let more = if total > shown { format!("\n\n… and {} more.", total - shown) } else { String::new() };
-            Ok(Err(format!(
-                "Your crate does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
+            let message = format!(
+                "{whose} does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
                 if total == 1 { "" } else { "s" },
-                relative_paths(
-                    &req.catalog.root,
-                    &errors.iter().map(|e| e.trim_end()).collect::<Vec<_>>().join("\n\n")
-                ),
+                errors.join("\n\n"),
                 runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
-            )))
+            );
+            Ok(Err(Build::DoesNotCompile { total, errors, message }))
         }
-        Err(BuildError::Cargo(text)) => Ok(Err(format!("Cargo could not build your crate:\n\n{text}"))),
+        Err(BuildError::Cargo(text)) => Ok(Err(Build::CargoFailed {
+            errors: vec![],
+            message: format!("Cargo could not build {}:\n\n{text}", whose.to_lowercase()),
+        })),
+        Err(BuildError::Course { errors }) => {
+            let errors: Vec<String> = errors.iter().map(|e| relative_paths(&req.catalog.root, e.trim_end())).collect();
+            anyhow::bail!(
+                "suite `{}` of exercise `{}` (named in {}) does not build with the grader: a fault of the course or the grader, not of your crate.\n\n{}",
+                req.exercise.suite,
+                req.lesson.slug,
+                catalog::FILE_NAME,
+                errors.join("\n\n")
+            )
+        }
         Err(e) => Err(e).context("preparing the runner"),
     }
 }
@@ -144,10 +215,20 @@ pub enum Simulated {
 /// Runs the exercise's (ungraded) simulation with `req`'s crate, isolated
 /// like a stage.
 pub fn simulate(req: &Request<'_>) -> anyhow::Result<Simulated> {
+    has_simulation(req.catalog, req.lesson, req.exercise)?;
     let runner = match build(req)? {
         Ok(runner) => runner,
-        Err(message) => return Ok(Simulated::Problem(Status::Failed, message)),
+        Err(failed) => return Ok(Simulated::Problem(Status::Failed, failed.message().to_string())),
     };
+    let listing = list(req, &runner)?;
+    anyhow::ensure!(
+        listing.simulation,
+        "{} says exercise `{}` has a simulation (`simulation = true`), but its suite `{}` (grader/suites/src/{}.rs) has none: a fault of the course, not of your crate",
+        catalog::FILE_NAME,
+        req.lesson.slug,
+        req.exercise.suite,
+        req.exercise.suite
+    );
     let limits = Limits { timeout: req.timeout.unwrap_or(Duration::from_secs(120)), ..Limits::default() };
     let args = ["simulate".to_string(), "--seed".into(), req.seed.to_string()];
     let finished = isolate::run(&runner.binary, &args, &nonce(), limits)
@@ -160,13 +241,42 @@ pub fn simulate(req: &Request<'_>) -> anyhow::Result<Simulated> {
     Ok(Simulated::Problem(status, message))
 }
 
-fn finish(req: &Request<'_>, stages: Vec<StageReport>, benchmarks: Vec<grader_protocol::BenchFigure>) -> Report {
-    let passed = stages.iter().all(|s| match s.status {
-        Status::Passed => true,
-        Status::NotRun => req.only_stage.is_some(),
-        _ => false,
-    }) && benchmarks.iter().all(|b| b.passed);
-    Report { exercise: req.lesson.slug.clone(), subject: req.kind, passed, stages, benchmarks }
+/// `Err` (a usage error, exit 2) unless the catalogue says the exercise has
+/// a simulation: known before anything is built.
+pub fn has_simulation(catalog: &Catalog, lesson: &Lesson, exercise: &Exercise) -> anyhow::Result<()> {
+    if exercise.simulation {
+        return Ok(());
+    }
+    let names: Vec<&str> = catalog.exercises().filter(|(_, e)| e.simulation).map(|(l, _)| l.slug.as_str()).collect();
+    anyhow::bail!(
+        "exercise `{}` has no simulation ({} does not give it `simulation = true`); the exercises with one: {}",
+        lesson.slug,
+        catalog::FILE_NAME,
+        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+    )
+}
+
+/// The report: it passes when the crate compiled and every graded stage
+/// (all of them, or only `--stage N`'s) and benchmark passed.
+fn finish(
+    req: &Request<'_>,
+    build: Build,
+    stages: Vec<StageReport>,
+    benchmarks: Vec<grader_protocol::BenchFigure>,
+) -> Report {
+    let graded = |i: usize| req.only_stage.is_none_or(|n| n == i + 1);
+    let passed = build.compiled()
+        && stages.iter().enumerate().filter(|(i, _)| graded(*i)).all(|(_, s)| s.status == Status::Passed)
+        && benchmarks.iter().all(|b| b.passed);
+    Report {
+        exercise: req.lesson.slug.clone(),
+        subject: req.kind,
+        build,
+        only_stage: req.only_stage,
+        passed,
+        stages,
+        benchmarks,
+    }
 }
 
 /// A fresh unguessable token for one stage.

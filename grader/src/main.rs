@@ -1,16 +1,31 @@
 //! `grader`: grade exercises, show hints, compare with the reference.
 //! `cargo grade` is an alias for `cargo run -q -p grader -- grade`.
+//!
+//! Exit status, for every command: 0 when everything it checked passed, 1
+//! when it ran and something did not pass, 2 when it could not run (see
+//! [`EXIT_STATUS`]). A closed stdout (`cargo grader status | head -1`) ends
+//! the grader quietly, with status 2 and no message: what it had to say was
+//! not all read.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use grader::commands::{self, Ctx, GradeArgs};
+use grader::commands::{self, Ctx, GradeArgs, OutputClosed};
+
+/// The exit status, as `--help` shows it.
+const EXIT_STATUS: &str = "Exit status:
+  0  every graded stage and benchmark passed (with --stage N: stage N passed)
+  1  something did not pass: a stage, a benchmark, or your crate does not compile
+  2  the grader could not run: a bad argument, a fault of course.toml or of the
+     grader (an unknown exercise or stage, a suite that does not match), an
+     I/O error, or its output was closed before it finished";
 
 /// The course's grader: hidden staged suites, run isolated, that tell you what
 /// to fix next.
 #[derive(Debug, Parser)]
-#[command(name = "grader", version, about, long_about = None)]
+#[command(name = "grader", version, about, long_about = None, after_help = EXIT_STATUS)]
 struct Cli {
     /// The course workspace (default: the nearest folder holding course.toml).
     #[arg(long, global = true, hide = true)]
@@ -24,6 +39,7 @@ enum Command {
     /// Your progress: each lesson, its stages passed, what to do next.
     Status,
     /// Grade an exercise (or all of them) against its hidden suite.
+    #[command(after_help = EXIT_STATUS)]
     Grade(GradeArgs),
     /// Re-grade every time you save.
     Watch {
@@ -93,8 +109,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        // Nobody is reading: say nothing more.
+        Err(e) if e.chain().any(|c| c.is::<OutputClosed>()) => ExitCode::from(2),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
             ExitCode::from(2)
         }
     }

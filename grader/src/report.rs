@@ -1,4 +1,40 @@
 //! The grade report: what `--json` prints, and how a person reads it.
+//!
+//! `cargo grade <exercise> --json` prints one [`Report`] (an array of them
+//! when no exercise is named). Its shape, field by field:
+//!
+//! ```json
+//! {
+//!   "exercise": "token-bucket",          // the lesson's slug
+//!   "subject": "learner",                // or "reference"
+//!   "build": { "status": "compiled" },   // see below
+//!   "only_stage": null,                  // N for `--stage N`: only stage N was graded
+//!   "passed": false,                     // every graded stage and benchmark passed
+//!   "stages": [                          // every stage, in course order
+//!     { "id": "starts-full", "title": "…", "status": "passed",
+//!       "message": "", "seed": 7, "millis": 3 }
+//!   ],
+//!   "benchmarks": []                     // figures of the benchmark stage, when it ran
+//! }
+//! ```
+//!
+//! `build` says whether the crate compiled, independently of any stage: a
+//! crate that does not compile has run no stage (every stage is `not_run`)
+//! and reads
+//!
+//! ```json
+//! "build": { "status": "does_not_compile", "total": 3,
+//!            "errors": ["error[E0308]: mismatched types\n  --> exercises/…"],
+//!            "message": "Your crate does not compile (3 errors): …" }
+//! ```
+//!
+//! where `errors` are the first few compiler errors as rustc renders them
+//! (paths relative to the workspace), `total` how many there were, and
+//! `message` the text a person reads. When cargo fails before compiling (a
+//! broken `Cargo.toml`), `status` is `"cargo_failed"`, `errors` is empty and
+//! `message` holds cargo's own words. A stage's `status` is one of
+//! `passed`, `failed`, `not_implemented`, `timed_out`, `crashed`, `not_run`
+//! ([`Status`]).
 
 use std::fmt::Write as _;
 
@@ -15,13 +51,53 @@ pub enum SubjectKind {
     Reference,
 }
 
+/// Whether the graded crate compiled: a status of its own, before any stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Build {
+    /// The crate compiled with the suite; its stages ran.
+    Compiled,
+    /// rustc refused the crate: no stage ran.
+    DoesNotCompile {
+        /// How many errors rustc reported.
+        total: usize,
+        /// The first few, as rustc renders them, paths relative to the workspace.
+        errors: Vec<String>,
+        /// What a person reads: the errors and what to do about them.
+        message: String,
+    },
+    /// Cargo failed before compiling (a broken `Cargo.toml`, a missing
+    /// dependency): no stage ran.
+    CargoFailed {
+        /// Always empty: cargo gave no compiler error to show.
+        errors: Vec<String>,
+        /// Cargo's own words, and what to do about them.
+        message: String,
+    },
+}
+
+impl Build {
+    /// Whether the crate compiled.
+    pub fn compiled(&self) -> bool {
+        matches!(self, Build::Compiled)
+    }
+
+    /// What a person reads when it did not compile (empty when it did).
+    pub fn message(&self) -> &str {
+        match self {
+            Build::Compiled => "",
+            Build::DoesNotCompile { message, .. } | Build::CargoFailed { message, .. } => message,
+        }
+    }
+}
+
 /// How a stage ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every check held.
     Passed,
-    /// A check did not hold (or the crate does not compile).
+    /// A check did not hold.
     Failed,
     /// The code reached a `todo!()`.
     NotImplemented,
@@ -30,7 +106,8 @@ pub enum Status {
     /// The process panicked, aborted, overflowed its stack, ran out of
     /// memory, or exited before reporting.
     Crashed,
-    /// An earlier stage failed, so this one was not run.
+    /// Not graded: an earlier stage failed, the crate does not compile, or
+    /// `--stage` asked for another one.
     NotRun,
 }
 
@@ -85,7 +162,14 @@ pub struct Report {
     pub exercise: String,
     /// Whose code was graded.
     pub subject: SubjectKind,
-    /// `true` iff every graded stage and benchmark passed.
+    /// Whether the crate compiled; when it did not, no stage ran.
+    pub build: Build,
+    /// `Some(n)` when only stage `n` (1-based) was graded (`--stage n`): the
+    /// report then says nothing about the other stages, and `passed` is about
+    /// stage `n` alone, never that the exercise is done.
+    pub only_stage: Option<usize>,
+    /// `true` iff the crate compiled and every graded stage and benchmark
+    /// passed.
     pub passed: bool,
     /// Every stage of the exercise, in order (those not graded are `not_run`).
     pub stages: Vec<StageReport>,
@@ -108,12 +192,33 @@ impl Report {
             .map(|(i, s)| (i + 1, s))
     }
 
+    /// Whether every stage and benchmark of the exercise was graded and
+    /// passed: what "the exercise is done" means. A `--stage` run never is.
+    pub fn complete(&self) -> bool {
+        self.passed && self.only_stage.is_none()
+    }
+
     /// The report as a person reads it.
     pub fn render(&self, heading: &str) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{heading}");
         let total = self.stages.len();
+        if !self.build.compiled() {
+            let _ = writeln!(out, "✗ does not compile: no stage ran");
+            for line in self.build.message().lines() {
+                if line.is_empty() {
+                    out.push('\n');
+                } else {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            let _ = writeln!(out, "0 of {total} stages ran: every stage needs the crate to compile.");
+            return out;
+        }
         for (i, stage) in self.stages.iter().enumerate() {
+            if self.only_stage.is_some_and(|n| n != i + 1) {
+                continue;
+            }
             let time =
                 if stage.status == Status::NotRun { String::new() } else { format!("  {}", millis(stage.millis)) };
             let _ = writeln!(
@@ -135,8 +240,16 @@ impl Report {
         if !self.benchmarks.is_empty() {
             out.push_str(&render_benchmarks(&self.benchmarks));
         }
-        let passed = self.stages.iter().filter(|s| s.status == Status::Passed).count();
-        let _ = writeln!(out, "{passed} of {total} stages passed.");
+        match self.only_stage {
+            Some(n) => {
+                let verdict = if self.passed { "passes" } else { "does not pass" };
+                let _ = writeln!(out, "Only stage {n} of {total} was graded: it {verdict}.");
+            }
+            None => {
+                let passed = self.stages.iter().filter(|s| s.status == Status::Passed).count();
+                let _ = writeln!(out, "{passed} of {total} stages passed.");
+            }
+        }
         out
     }
 }

@@ -36,6 +36,18 @@ pub enum BuildError {
     /// Cargo failed before compiling (bad manifest, missing dependency…).
     #[error("cargo could not build it: {0}")]
     Cargo(String),
+    /// Something that is not the implementation does not compile: the suite,
+    /// the contracts, the reference, or the runner's `main` (no arm of
+    /// `runner!` for the catalogue's `suite`). A fault of the course, never
+    /// the learner's.
+    #[error(
+        "the course does not build (a fault of the course or the grader, not of the crate graded):\n\n{}",
+        errors.join("\n\n")
+    )]
+    Course {
+        /// The first few errors, rendered.
+        errors: Vec<String>,
+    },
     /// The implementation's crate could not be read.
     #[error("{path}: {message}")]
     Crate {
@@ -47,6 +59,32 @@ pub enum BuildError {
     /// An I/O error while preparing the build.
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+/// What a runner says its suite has (`runner list`): the stage ids, one a
+/// line, in grading order, then a line `+simulation` when the suite carries
+/// one. Stage ids are slugs, so a `+` line cannot be one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// Stage ids, in the suite's order.
+    pub stages: Vec<String>,
+    /// Whether `runner simulate` has a simulation to run.
+    pub simulation: bool,
+}
+
+impl Listing {
+    /// Reads `runner list`'s output.
+    pub fn parse(text: &str) -> Listing {
+        let mut listing = Listing::default();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            match line.strip_prefix('+') {
+                Some("simulation") => listing.simulation = true,
+                Some(_) => {}
+                None => listing.stages.push(line.to_string()),
+            }
+        }
+        listing
+    }
 }
 
 /// Errors shown in full; the rest are counted.
@@ -121,6 +159,7 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
         .stdin(Stdio::null())
         .output()?;
     let mut errors = Vec::new();
+    let mut course_errors = Vec::new();
     let mut binary = None;
     for line in String::from_utf8_lossy(&output.stdout).lines() {
         let Ok(msg) = serde_json::from_str::<CargoMessage>(line) else { continue };
@@ -128,7 +167,12 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
             "compiler-message" => {
                 if let Some(m) = msg.message {
                     if m.level == "error" && !m.message.starts_with("aborting due to") {
-                        errors.push(m.rendered.unwrap_or(m.message));
+                        let whose = blame(msg.package_id.as_deref(), &subject, &dir, &m.message);
+                        let rendered = m.rendered.unwrap_or(m.message);
+                        match whose {
+                            Blame::Subject => errors.push(rendered),
+                            Blame::Course => course_errors.push(rendered),
+                        }
                     }
                 }
             }
@@ -139,6 +183,10 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
         }
     }
     if !output.status.success() {
+        if !course_errors.is_empty() {
+            course_errors.truncate(SHOWN_ERRORS);
+            return Err(BuildError::Course { errors: course_errors });
+        }
         if errors.is_empty() {
             let stderr = String::from_utf8_lossy(&output.stderr);
             let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim_start().starts_with("Compiling")).collect();
@@ -153,9 +201,59 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
     Ok(Runner { binary })
 }
 
+/// Whose fault a compiler error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blame {
+    /// The implementation graded (or its own code as the runner names it).
+    Subject,
+    /// The suite, the contracts, the reference, or the catalogue's `suite`.
+    Course,
+}
+
+/// Blames a compiler error on the package it arose in (`package_id`, as
+/// cargo reports it: `path+file:///abs/dir#name@version` for a path
+/// package). The runner's own `main.rs` only names the subject's types, so
+/// an error there is the subject's (a type it does not export), except the
+/// macro's refusal of an unknown suite name, which is the catalogue's.
+fn blame(package_id: Option<&str>, subject: &Path, runner_dir: &Path, message: &str) -> Blame {
+    let Some(dir) = package_id.and_then(package_dir) else { return Blame::Subject };
+    if dir == subject {
+        Blame::Subject
+    } else if dir == runner_dir || runner_dir.canonicalize().is_ok_and(|d| d == dir) {
+        if message.starts_with("no rules expected") { Blame::Course } else { Blame::Subject }
+    } else {
+        Blame::Course
+    }
+}
+
+/// The folder of a path package from its cargo package id
+/// (`path+file:///abs/dir#name@1.0`, or `name 1.0 (path+file:///abs/dir)`
+/// from older cargo), percent-decoded.
+fn package_dir(id: &str) -> Option<PathBuf> {
+    let (_, rest) = id.split_once("path+file://")?;
+    let encoded = rest.split(['#', '?', ')']).next()?.as_bytes();
+    let mut bytes = Vec::with_capacity(encoded.len());
+    let mut i = 0;
+    while i < encoded.len() {
+        let hex = encoded.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (encoded[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                bytes.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(PathBuf::from(String::from_utf8(bytes).ok()?))
+}
+
 #[derive(Deserialize)]
 struct CargoMessage {
     reason: String,
+    package_id: Option<String>,
     message: Option<Diagnostic>,
     target: Option<Target>,
     executable: Option<PathBuf>,
@@ -221,4 +319,34 @@ pub fn write_atomic(path: &Path, content: &str) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}-{unique}", std::process::id()));
     std::fs::write(&tmp, content)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_ids_name_their_folder() {
+        assert_eq!(
+            package_dir("path+file:///w/my%20course/exercises/a#a@0.1.0"),
+            Some(PathBuf::from("/w/my course/exercises/a"))
+        );
+        assert_eq!(package_dir("a 0.1.0 (path+file:///w/a)"), Some(PathBuf::from("/w/a")));
+        assert_eq!(package_dir("registry+https://github.com/rust-lang/crates.io-index#serde@1.0.0"), None);
+    }
+
+    #[test]
+    fn errors_are_blamed_on_the_package_they_arise_in() {
+        let (subject, runner) = (Path::new("/w/exercises/a"), Path::new("/w/target/grader/runners/r"));
+        let blame_in = |id: &str, message: &str| blame(Some(id), subject, runner, message);
+        assert_eq!(blame_in("path+file:///w/exercises/a#a@0.1.0", "mismatched types"), Blame::Subject);
+        assert_eq!(blame_in("path+file:///w/grader/suites#grader-suites@0.1.0", "mismatched types"), Blame::Course);
+        assert_eq!(blame_in("path+file:///w/contracts#contracts@0.1.0", "cannot find type"), Blame::Course);
+        // In the runner's main: a type the subject does not export is the
+        // subject's; a suite name `runner!` does not know is the course's.
+        let main = "path+file:///w/target/grader/runners/r#r@0.0.0";
+        assert_eq!(blame_in(main, "cannot find type `Limiter` in crate `subject`"), Blame::Subject);
+        assert_eq!(blame_in(main, "no rules expected `tokn_bucket`"), Blame::Course);
+        assert_eq!(blame(None, subject, runner, "anything"), Blame::Subject);
+    }
 }
