@@ -10,6 +10,7 @@
 pub mod bench;
 pub mod harness;
 pub mod load_balancer;
+pub mod load_balancer_baseline;
 pub mod load_balancer_simulation;
 pub mod token_bucket;
 

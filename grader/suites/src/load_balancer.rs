@@ -19,7 +19,11 @@ use grader_protocol::{BenchFigure, Failure};
 use rand::{Rng, RngExt};
 
 use crate::bench;
-use crate::harness::{Ctx, Stage, StageResult, Suite, WithHint, catch_expected_panic, ensure, fail};
+use crate::harness::{
+    Ctx, Stage, StageResult, Suite, WithHint, catch_expected_panic, ensure, fail, probe_in_fresh_process,
+    register_probe,
+};
+use crate::load_balancer_baseline as baseline;
 
 /// Builds a picker from a backend list and a seed.
 pub type MakePicker = fn(&[Backend], u64) -> Arc<dyn Picker>;
@@ -62,9 +66,25 @@ impl Subject {
     }
 }
 
+/// The plain baseline of the speed figures (`load_balancer_baseline`).
+fn baseline_subject() -> Subject {
+    Subject::of::<
+        baseline::RoundRobin,
+        baseline::SmoothWeighted,
+        baseline::LeastConnections,
+        baseline::PowerOfTwo,
+        baseline::HashRing,
+    >(baseline::jump_hash)
+}
+
+/// Name of the probe that answers where the learner's ring places keys, for
+/// the check that a second process places them the same way.
+const RING_PROBE: &str = "ring-placement";
+
 /// The stages, in grading order; ids match `course.toml`.
 pub fn suite(learner: Subject, reference: Subject) -> Suite {
     let s = learner;
+    register_probe(RING_PROBE, move |ctx| ring_placement(s, ctx));
     Suite {
         stages: vec![
             Stage::new("round-robin", move |ctx| round_robin(s, ctx)),
@@ -74,7 +94,7 @@ pub fn suite(learner: Subject, reference: Subject) -> Suite {
             Stage::new("hash-ring", move |ctx| hash_ring(s, ctx)),
             Stage::new("jump-hash", move |ctx| jump_hash(s, ctx)),
             Stage::new("health", move |ctx| health(s, ctx)),
-            Stage::new("benchmarks", move |ctx| benchmarks(s, reference, ctx)),
+            Stage::new("benchmarks", move |ctx| benchmarks(s, baseline_subject(), reference, ctx)),
         ],
         simulation: Some(Box::new(move |ctx| crate::load_balancer_simulation::simulate(s, reference, ctx))),
     }
@@ -316,7 +336,16 @@ fn threaded_counts(
 fn round_robin(s: Subject, ctx: &Ctx) -> StageResult {
     let cycle_hint = "Keep one counter for the picker: pick up[i % up.len()] and add 1 to i. Never reset it per call or keep one per thread.";
     // One thread: every n consecutive picks hold each backend once.
-    for ids in [vec![0], vec![0, 1], vec![0, 1, 2], vec![3, 1, 4, 15, 9], vec![0, 1, 2, 3, 4, 5, 6, 7]] {
+    // One backend, and ids at the ends of their range (any u32 is an id).
+    for ids in [
+        vec![0],
+        vec![u32::MAX],
+        vec![0, 1],
+        vec![0, 1, 2],
+        vec![3, 1, 4, 15, 9],
+        vec![u32::MAX, 0, u32::MAX - 1],
+        vec![0, 1, 2, 3, 4, 5, 6, 7],
+    ] {
         let backends = list(&ids);
         let p = (s.round_robin)(&backends, 0);
         let ups = ids_of(&backends);
@@ -517,6 +546,87 @@ fn check_schedule(p: &dyn Picker, backends: &[Backend], cycles: usize, setup: &s
     Ok(())
 }
 
+/// The contract's schedule, in `i128` (no overflow at any allowed weight):
+/// the first `count` picks of a fresh smooth weighted picker over `up`.
+fn smooth_model(up: &[Backend], count: usize) -> Vec<BackendId> {
+    let total: i128 = up.iter().map(|b| i128::from(b.weight)).sum();
+    let mut current = vec![0i128; up.len()];
+    let mut picks = Vec::with_capacity(count);
+    if up.is_empty() {
+        return picks;
+    }
+    for _ in 0..count {
+        let mut best = 0;
+        for (i, b) in up.iter().enumerate() {
+            current[i] += i128::from(b.weight);
+            // Strictly greater: the earliest backend wins a tie.
+            if current[i] > current[best] {
+                best = i;
+            }
+        }
+        current[best] -= total;
+        picks.push(up[best].id);
+    }
+    picks
+}
+
+/// Takes `want.len()` picks and checks they are exactly `want`.
+fn check_sequence(
+    p: &dyn Picker,
+    want: &[BackendId],
+    situation: &dyn Fn() -> String,
+    hint: &str,
+) -> Result<(), Failure> {
+    let got = take_run(p, want.len(), situation)?;
+    let Some(k) = got.iter().zip(want).position(|(g, w)| g != w) else { return Ok(()) };
+    let from = k.saturating_sub(4);
+    Err(fail(
+        format!("{}\n  then {} picks; the first {k} were as expected.", situation(), want.len()),
+        format!("picks {} to {}: {}", from + 1, (from + 10).min(want.len()), show_run(&want[from..], 10)),
+        format!("picks {} to {}: {}", from + 1, (from + 10).min(got.len()), show_run(&got[from..], 10)),
+    )
+    .hint(hint))
+}
+
+const WIDE_HINT: &str = "Weights go up to 2^32 − 1 and a list's total up to 2^48: keep weights, scores and the total in a type that holds ±2^48 (i64 does; a u32 or i32 total or score wraps around, and the release build wraps silently).";
+
+/// The edges of the weighted schedule: one backend, the largest weights and
+/// ids the contract allows, the longest list at the largest weight.
+fn smooth_edges(s: Subject) -> Result<(), Failure> {
+    let lists: [(&str, Vec<Backend>, usize); 4] = [
+        ("one backend", weighted(&[(u32::MAX, 7)]), 30),
+        ("the largest weights", weighted(&[(0, u32::MAX), (1, u32::MAX), (2, 1)]), 3_000),
+        (
+            "the largest weights and ids",
+            weighted(&[(u32::MAX, u32::MAX), (5, u32::MAX - 1), (9, 1 << 31), (3, 12_345), (4, 1)]),
+            3_000,
+        ),
+        (
+            "the longest list at the largest weight (65,536 backends of weight 2^32 − 1, total 2^48 − 2^16)",
+            (0..65_536u32).map(|i| Backend::weighted(i, u32::MAX)).collect(),
+            300,
+        ),
+    ];
+    for (what, backends, count) in lists {
+        let p = (s.smooth_weighted)(&backends, 0);
+        let want = smooth_model(&backends, count);
+        let shown = if backends.len() > 8 {
+            format!("{} backends b0..b65535, each of weight {}", num(backends.len() as u64), u32::MAX)
+        } else {
+            show_weights(&backends)
+        };
+        let situation =
+            || format!("A smooth weighted round-robin picker at the edge of the contract, {what}: weights {shown}.");
+        check_sequence(
+            p.as_ref(),
+            &want,
+            &situation,
+            if backends.len() == 1 { "With one backend every pick is that backend." } else { WIDE_HINT },
+        )?;
+    }
+    Ok(())
+}
+
 fn smooth_weighted(s: Subject, ctx: &Ctx) -> StageResult {
     // The lesson's example, exactly.
     let abc = weighted(&[(0, 5), (1, 1), (2, 1)]);
@@ -600,6 +710,7 @@ fn smooth_weighted(s: Subject, ctx: &Ctx) -> StageResult {
         )
         .hint("A pick reads and writes every score: do it all under one Mutex, so that picks from different threads form one schedule.")
     })?;
+    smooth_edges(s)?;
     Ok(vec![])
 }
 
@@ -763,6 +874,80 @@ impl<'a> Held<'a> {
 
 const LEAK_HINT: &str = "Subtract in `release`, for every outcome. The lease calls release(id, Outcome::Abandoned) from its Drop when a request ends without finish(): an error returned early, a panic (unwinding runs Drop), a cancelled future. Subtracting only for Outcome::Completed leaks one count per failed request, until the backend is never picked again.";
 
+const SATURATE_HINT: &str = "A lease can outlive its backend's place in the list: taken on b, then b removed and added back (a new, idle b), then released. That late release must not push the new count below zero: decrement only a count above zero, in one atomic step (a compare-and-swap loop), or keep a generation per backend and ignore releases from an older one. A plain fetch_sub wraps an AtomicUsize round to 2^64 − 1.";
+
+/// The edges of a counting picker (`name`): one backend (ids at the end of
+/// their range), and a lease released after its backend left the list and
+/// came back. `p2c` says which choice rule to hold the picks to.
+fn counting_edges(make: MakePicker, name: &str, seed: u64, p2c: bool) -> Result<(), Failure> {
+    // One backend: every pick is it, and its count is exact.
+    let one = list(&[u32::MAX]);
+    let p = make(&one, seed);
+    let picks = no_panic(&format!("A {name} picker over one backend, b{}; 20 picks.", u32::MAX), || {
+        take_run(p.as_ref(), 20, &|| format!("A {name} picker over one backend."))
+    })??;
+    ensure(picks.iter().all(|&id| id == BackendId(u32::MAX)), || {
+        fail(
+            format!("A {name} picker over one backend, b{}; 20 picks.", u32::MAX),
+            format!("b{} every time", u32::MAX),
+            show_run(&picks, 20),
+        )
+    })?;
+    let mut h = Held::new(p.as_ref(), &ids_of(&one));
+    for _ in 0..3 {
+        let situation = h.situation(name);
+        no_panic(&situation, || if p2c { h.pick_p2c(name) } else { h.pick(name) })??;
+    }
+    h.check_counts(
+        name,
+        "in_flight(id) counts the leases picked on id and not yet released, with one backend as with many.",
+    )?;
+    while !h.leases.is_empty() {
+        h.finish(0);
+    }
+    h.check_counts(name, LEAK_HINT)?;
+    drop(h);
+
+    // A lease outlives its backend: taken, the backend leaves and comes back
+    // (new, so idle), then the old lease ends.
+    let three = list(&[0, 1, 2]);
+    let p = make(&three, seed);
+    let lease =
+        p.pick().map_err(|e| fail(format!("A {name} picker over [b0 b1 b2]."), "a backend", format!("Err({e:?})")))?;
+    let x = lease.id();
+    let without: Vec<u32> = [0, 1, 2].into_iter().filter(|&i| i != x.0).collect();
+    p.set_backends(&list(&without));
+    p.set_backends(&three);
+    let story = format!(
+        "A {name} picker over [b0 b1 b2]; a request took a lease on {x}; then set_backends({}) ({x} left), set_backends([b0 b1 b2]) ({x} came back, a new backend: idle); then the old lease ended",
+        show_ids(&ids_of(&list(&without)))
+    );
+    no_panic(&story, move || drop(lease))?;
+    let count = p.in_flight(x);
+    ensure(count == 0, || {
+        fail(
+            format!("{story}."),
+            format!("in_flight({x}) = 0: the returning {x} started idle, and a count never goes below zero"),
+            format!("in_flight({x}) = {count}"),
+        )
+        .hint(SATURATE_HINT)
+    })?;
+    let mut h = Held::new(p.as_ref(), &ids_of(&three));
+    h.story.push(story);
+    for _ in 0..6 {
+        if p2c {
+            h.pick_p2c(name)?
+        } else {
+            h.pick(name)?
+        };
+        h.check_counts(name, SATURATE_HINT)?;
+    }
+    while !h.leases.is_empty() {
+        h.finish(0);
+    }
+    h.check_counts(name, SATURATE_HINT)
+}
+
 fn least_connections(s: Subject, ctx: &Ctx) -> StageResult {
     let name = "least-connections";
     let ids = [0, 1, 2, 3];
@@ -902,6 +1087,8 @@ fn least_connections(s: Subject, ctx: &Ctx) -> StageResult {
         )
         .hint("A backend that comes back starts idle, and a late release must never push a count below zero (use a saturating decrement: fetch_update with checked_sub).")
     })?;
+
+    counting_edges(s.least_connections, name, 0, false)?;
 
     // Threads: counts stay exact under concurrent picks and releases.
     let p = (s.least_connections)(&six, 0);
@@ -1062,6 +1249,15 @@ fn power_of_two(s: Subject, ctx: &Ctx) -> StageResult {
     let name = "power-of-two";
     let seed = ctx.rng(40).random::<u64>();
     let two_hint = TWO_HINT;
+
+    // One backend: with a single up backend there is no second candidate.
+    counting_edges(s.power_of_two, name, seed, true).map_err(|f| {
+        if f.got.starts_with("panicked") {
+            f.hint("With one up backend there is no second candidate to draw: pick it. Drawing the second among the n − 1 others divides by zero when n = 1 (`x % 0` panics).")
+        } else {
+            f
+        }
+    })?;
 
     // Two backends: the candidates are both of them, so the idle one wins.
     let pair = list(&[0, 1]);
@@ -1241,6 +1437,109 @@ fn show_key(k: &[u8]) -> String {
     }
 }
 
+/// Most points per node the contract allows (`Ring::new`).
+const MAX_VNODES: u32 = 10_000;
+
+/// The keys of the placement probe: the empty key, a long one, and keys of
+/// the stage's usual shapes.
+fn probe_keys(ctx: &Ctx) -> Vec<Vec<u8>> {
+    let mut all = vec![Vec::new(), vec![0xAB; 1_000]];
+    all.extend(keys(ctx, 52, 2_000));
+    all
+}
+
+/// `b3 b14 - …`: the owner of each key, `-` for none.
+fn show_owners(owners: &[Option<BackendId>]) -> String {
+    owners.iter().map(|o| o.map_or("-".to_string(), |id| id.to_string())).collect::<Vec<_>>().join(" ")
+}
+
+/// The probe run in a second process: where a ring of [`NODES`] (100 points
+/// each, added in order) places the probe keys.
+fn ring_placement(s: Subject, ctx: &Ctx) -> String {
+    let ring = ring_with(s, 100, &NODES);
+    show_owners(&owners(ring.as_ref(), &probe_keys(ctx)))
+}
+
+/// Two rings in one process and a ring in another process agree on every key.
+fn ring_agrees_across_processes(s: Subject, ctx: &Ctx) -> Result<(), Failure> {
+    let keys = probe_keys(ctx);
+    let here = ring_placement(s, ctx);
+    let again = ring_placement(s, ctx);
+    let there = probe_in_fresh_process(RING_PROBE, ctx)?;
+    let hint = "Two processes (two balancers of a fleet, or the same one after a restart) must place every key on the same node. Hash with a fixed function of the bytes (FNV-1a, a SplitMix64 fold over 8-byte words, xxHash or SipHash with constant keys). RandomState, or any seed drawn once per process (a `static` filled from RandomState, getrandom or the clock), gives each process its own ring. std's `DefaultHasher` has fixed keys today, but its algorithm is unspecified and may change between Rust releases: do not rely on it where the contract asks for the same answer everywhere.";
+    for (other, where_) in [
+        (&again, "a second ring built the same way in the same process"),
+        (&there, "a ring built the same way in a second process (the grader ran this program again)"),
+    ] {
+        if *other == here {
+            continue;
+        }
+        let (a, b): (Vec<&str>, Vec<&str>) = (here.split(' ').collect(), other.split(' ').collect());
+        let k = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+        let differ = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        return Err(fail(
+            format!("A ring of 10 nodes {NODES:?} with 100 points each, added in that order; {} keys looked up; then {where_}.", num(keys.len() as u64)),
+            format!("every key on the same node in both, e.g. key {} on {}", show_key(keys.get(k).map_or(&[][..], Vec::as_slice)), a.get(k).unwrap_or(&"?")),
+            format!("{} keys placed differently; key {} on {}", num(differ.max(1) as u64), show_key(keys.get(k).map_or(&[][..], Vec::as_slice)), b.get(k).unwrap_or(&"?")),
+        )
+        .hint(hint));
+    }
+    Ok(())
+}
+
+/// The ring at the edges of its contract: one point per node, the most
+/// points, ids at the ends of their range.
+fn ring_edges(s: Subject, some: &[Vec<u8>]) -> Result<(), Failure> {
+    // One point per node: still a ring (a join moves keys only to the newcomer).
+    let mut ring = ring_with(s, 1, &NODES);
+    let before = owners(ring.as_ref(), some);
+    let newcomer = BackendId(1_000);
+    ring.add(newcomer);
+    let after = owners(ring.as_ref(), some);
+    if let Some(i) =
+        (0..some.len()).find(|&i| before[i].is_none() || (before[i] != after[i] && after[i] != Some(newcomer)))
+    {
+        return Err(fail(
+            format!("A ring of 10 nodes with 1 point each (the fewest allowed); {} keys; then node {newcomer} joined.", num(some.len() as u64)),
+            format!("every key on a node, and every key that moves, moved to {newcomer}"),
+            format!("key {} on {:?}, then {:?}", show_key(&some[i]), before[i], after[i]),
+        )
+        .hint("With one point per node the ring works the same way: a key belongs to the first point at or after its hash, wrapping past the end."));
+    }
+
+    // The most points per node the contract allows.
+    let nodes = &NODES[..4];
+    let ring = ring_with(s, MAX_VNODES, nodes);
+    let placed = owners(ring.as_ref(), some);
+    let counts = per_node(&placed);
+    let spread = cv(&counts, nodes);
+    let strangers = placed.iter().filter(|o| !o.is_some_and(|id| nodes.contains(&id.0))).count();
+    ensure(strangers == 0 && spread <= 0.05, || {
+        let rows: Vec<(String, u64)> =
+            nodes.iter().map(|&n| (format!("b{n}"), counts.get(&BackendId(n)).copied().unwrap_or(0))).collect();
+        fail(
+            format!("A ring of 4 nodes {nodes:?} with {} points each (the most allowed); {} keys.", num(u64::from(MAX_VNODES)), num(some.len() as u64)),
+            "every key on one of the 4 nodes, and a coefficient of variation of keys per node of at most 0.05",
+            format!("{} keys elsewhere; coefficient of variation {spread:.3}; keys per node:{}", num(strangers as u64), histogram(&rows)),
+        )
+        .hint(format!("Give every node all of its `vnodes` points, up to {MAX_VNODES}, each at its own position: a point number must never be truncated or wrap around."))
+    })?;
+
+    // Ids at both ends of their range.
+    let ends = [0, u32::MAX];
+    let ring = ring_with(s, 100, &ends);
+    let counts = per_node(&owners(ring.as_ref(), &some[..10_000]));
+    let share = |n: u32| counts.get(&BackendId(n)).copied().unwrap_or(0);
+    ensure((3_500..=6_500).contains(&share(0)) && (3_500..=6_500).contains(&share(u32::MAX)), || {
+        fail(
+            format!("A ring of two nodes, b0 and b{}, with 100 points each; 10,000 keys.", u32::MAX),
+            "about half the keys on each (3,500 to 6,500)",
+            format!("b0 {}, b{} {}, elsewhere {}", share(0), u32::MAX, share(u32::MAX), 10_000 - share(0) - share(u32::MAX)),
+        )
+        .hint("Any u32 is a node id, u32::MAX included: hash the id's full value (no `+ 1` that wraps, no narrowing cast).")
+    })
+}
+
 fn hash_ring(s: Subject, ctx: &Ctx) -> StageResult {
     let some = keys(ctx, 50, 100_000);
     let few = &some[..10_000];
@@ -1262,7 +1561,9 @@ fn hash_ring(s: Subject, ctx: &Ctx) -> StageResult {
         )
     })?;
 
-    // Same key, same node: twice, and on a ring built in another order.
+    // Same key, same node: twice, on a twin ring of this process, on a ring
+    // of another process, and on a ring built in another order.
+    ring_agrees_across_processes(s, ctx)?;
     let ring = ring_with(s, 100, &NODES);
     let first = owners(ring.as_ref(), few);
     let again = owners(ring.as_ref(), few);
@@ -1390,6 +1691,7 @@ fn hash_ring(s: Subject, ctx: &Ctx) -> StageResult {
         fail("A ring of 10 nodes; then add(an existing node) and remove(a node never added).", "no key moves", "keys moved")
             .hint("add of a present node and remove of an absent one change nothing: check membership first, or duplicate points will tilt the ring.")
     })?;
+    ring_edges(s, &some)?;
     Ok(vec![])
 }
 
@@ -1477,6 +1779,23 @@ fn jump_hash(s: Subject, ctx: &Ctx) -> StageResult {
                 ),
             )
             .hint(exact_hint));
+        }
+    }
+
+    // The edges: one bucket, and bucket counts up to the largest allowed
+    // (u32::MAX), past i32::MAX where a narrowing cast goes negative.
+    for buckets in [1, 2, 1 << 31, (1 << 31) + 1, u32::MAX - 1, u32::MAX] {
+        for _ in 0..200 {
+            let key = rng.random::<u64>();
+            let (got, want) = (jump(key, buckets), jump_model(key, buckets));
+            ensure(got == want, || {
+                fail(
+                    format!("jump_hash({key:#018x}, {buckets}): {}.", if buckets == 1 { "one bucket, the fewest allowed".to_string() } else { format!("{} buckets, near the most allowed ({})", num(u64::from(buckets)), num(u64::from(u32::MAX))) }),
+                    want,
+                    got,
+                )
+                .hint(format!("Any bucket count from 1 to u32::MAX is allowed: compare and count in i64 (`i64::from(buckets)`), never through an i32, which turns 2^31 and above negative. {exact_hint}"))
+            })?;
         }
     }
 
@@ -1698,12 +2017,103 @@ fn check_up_only(
     Ok(())
 }
 
+/// Marks of ids that are not in the list change nothing, now or later: an id
+/// marked before it joins, or after it left, joins up like any new id; a
+/// backend that left while down comes back up.
+fn marks_outside_the_list(kind: Kind, name: &str, make: MakePicker, seed: u64) -> Result<(), Failure> {
+    let hint = "Health belongs to an id *in the list*. A mark of an id that is not in the list changes nothing, and an id that joins (for the first time, or again after it left) starts up, whatever was marked before. Keeping a set of down ids apart from the list, and never pruning it, remembers marks the contract says to forget.";
+    let p = make(&weighted(&[(0, 2), (1, 1), (2, 3)]), seed);
+    p.mark_down(BackendId(2));
+    p.set_backends(&weighted(&[(0, 2), (1, 1)]));
+    p.mark_down(BackendId(2));
+    p.mark_down(BackendId(9));
+    p.mark_up(BackendId(7));
+    p.mark_down(BackendId(u32::MAX));
+    let back = weighted(&[(0, 2), (1, 1), (2, 3), (9, 1), (u32::MAX, 2)]);
+    p.set_backends(&back);
+    let story = format!(
+        "b0, b1, b2; mark_down(b2); set_backends([b0 b1]) (b2 left, down); mark_down(b2) again (no longer in the list), mark_down(b9), mark_up(b7), mark_down(b{}) (never in the list); then set_backends([b0 b1 b2 b9 b{}]): b2, b9 and b{} join, new, so up",
+        u32::MAX,
+        u32::MAX,
+        u32::MAX
+    );
+    check_up_only(kind, name, p.as_ref(), &back, &[], &story, hint)?;
+
+    // Marks of absent ids do not disturb the picker now either.
+    p.mark_down(BackendId(1));
+    p.mark_up(BackendId(5));
+    p.mark_down(BackendId(6));
+    let up: Vec<Backend> = back.iter().filter(|b| b.id != BackendId(1)).copied().collect();
+    let story = format!("{story}; then mark_down(b1), mark_up(b5), mark_down(b6) (neither in the list)");
+    check_up_only(kind, name, p.as_ref(), &up, &[BackendId(1)], &story, hint)
+}
+
+/// A health change in the middle of a smooth weighted cycle restarts the
+/// schedule, exactly as a new list does; a mark that changes nothing does not.
+fn smooth_mid_cycle(s: Subject) -> Result<(), Failure> {
+    let all = weighted(&[(0, 5), (1, 1), (2, 1), (3, 3)]);
+    let w = 10;
+    let without = |id: u32| all.iter().filter(|b| b.id.0 != id).copied().collect::<Vec<_>>();
+    let restart_hint = "A mark that changes a backend's health restarts the schedule, exactly as set_backends does: every score back to 0 and the total recomputed over the up backends, so the next picks are those of a fresh picker over the up backends. Keeping the old scores leaves the survivors with a lead or a debt from the old schedule.";
+    let still_hint = "A mark that changes nothing (an id not in the list, a backend already down or already up) leaves the schedule where it was: restart only when a backend's health actually changed.";
+    for into in [1usize, 3, 4, 7] {
+        let shown = show_weights(&all);
+        // Down in the middle of a cycle: a fresh schedule over the others.
+        let p = (s.smooth_weighted)(&all, 0);
+        take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}."))?;
+        p.mark_down(BackendId(0));
+        let want = smooth_model(&without(0), 2 * 5);
+        let story = format!(
+            "A smooth weighted round-robin picker, weights {shown}; {into} picks (mid-cycle); then mark_down(b0). The schedule restarts over b1:1 b2:1 b3:3"
+        );
+        check_sequence(p.as_ref(), &want, &|| story.clone(), restart_hint)?;
+
+        // A few picks later, up again: a fresh schedule over all four.
+        take_run(p.as_ref(), into, &|| story.clone())?;
+        p.mark_up(BackendId(0));
+        let want = smooth_model(&all, 2 * w);
+        let story =
+            format!("{story}; {} more picks; then mark_up(b0). The schedule restarts over all four", 2 * 5 + into);
+        check_sequence(p.as_ref(), &want, &|| story.clone(), restart_hint)?;
+
+        // Marks that change nothing, mid-cycle: the schedule carries on.
+        let p = (s.smooth_weighted)(&all, 0);
+        let run = smooth_model(&all, into + 2 * w);
+        take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}."))?;
+        p.mark_down(BackendId(42));
+        p.mark_up(BackendId(1));
+        p.mark_up(BackendId(7));
+        let story = format!(
+            "A smooth weighted round-robin picker, weights {shown}; {into} picks (mid-cycle); then mark_down(b42) and mark_up(b7) (not in the list), mark_up(b1) (already up). Nothing changed, so the schedule carries on"
+        );
+        check_sequence(p.as_ref(), &run[into..], &|| story.clone(), still_hint)?;
+
+        // A repeated mark_down, mid-cycle of the restarted schedule: no restart.
+        let p = (s.smooth_weighted)(&all, 0);
+        take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}."))?;
+        p.mark_down(BackendId(3));
+        let run = smooth_model(&without(3), into + 2 * 7);
+        take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}, b3 down."))?;
+        p.mark_down(BackendId(3));
+        let story = format!(
+            "A smooth weighted round-robin picker, weights {shown}; {into} picks; mark_down(b3) (a restart over b0:5 b1:1 b2:1); {into} picks; mark_down(b3) again (already down: nothing changed, so the schedule carries on)"
+        );
+        check_sequence(p.as_ref(), &run[into..], &|| story.clone(), still_hint)?;
+    }
+    Ok(())
+}
+
 fn health(s: Subject, ctx: &Ctx) -> StageResult {
     let seed = ctx.rng(70).random::<u64>();
     health_picker(Kind::RoundRobin, "round-robin", s.round_robin, seed)?;
     health_picker(Kind::Weighted, "smooth weighted round-robin", s.smooth_weighted, seed)?;
     health_picker(Kind::LeastConnections, "least-connections", s.least_connections, seed)?;
     health_picker(Kind::PowerOfTwo, "power-of-two", s.power_of_two, seed)?;
+    marks_outside_the_list(Kind::RoundRobin, "round-robin", s.round_robin, seed)?;
+    marks_outside_the_list(Kind::Weighted, "smooth weighted round-robin", s.smooth_weighted, seed)?;
+    marks_outside_the_list(Kind::LeastConnections, "least-connections", s.least_connections, seed)?;
+    marks_outside_the_list(Kind::PowerOfTwo, "power-of-two", s.power_of_two, seed)?;
+    smooth_mid_cycle(s)?;
 
     // The ring's health is membership: a down node leaves, and when it comes
     // back every key returns to it.
@@ -1750,7 +2160,7 @@ fn health(s: Subject, ctx: &Ctx) -> StageResult {
 
 // ─── Stage 8: benchmarks ───
 
-fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
+fn benchmarks(learner: Subject, baseline: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
     const OPS: u64 = 20_000;
     let ten = list(&(0..10).collect::<Vec<_>>());
     let pick_batch = |make: MakePicker| {
@@ -1769,17 +2179,17 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
         t
     };
     let mut figures: Vec<BenchFigure> = vec![];
-    for (label, l, r) in [
-        ("round-robin pick", learner.round_robin, reference.round_robin),
-        ("smooth weighted pick", learner.smooth_weighted, reference.smooth_weighted),
-        ("least-connections pick", learner.least_connections, reference.least_connections),
-        ("power-of-two pick", learner.power_of_two, reference.power_of_two),
+    for (label, l, b, r) in [
+        ("round-robin pick", learner.round_robin, baseline.round_robin, reference.round_robin),
+        ("smooth weighted pick", learner.smooth_weighted, baseline.smooth_weighted, reference.smooth_weighted),
+        ("least-connections pick", learner.least_connections, baseline.least_connections, reference.least_connections),
+        ("power-of-two pick", learner.power_of_two, baseline.power_of_two, reference.power_of_two),
     ] {
         figures.push(bench::speed(
             label,
             "a pick should take one short lock or a few atomics: no allocation and no copy of the backend list per pick",
             || pick_batch(l),
-            || pick_batch(r),
+            || pick_batch(b),
             || pick_batch(r),
         ));
     }
@@ -1792,12 +2202,13 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
             }
         })
     };
-    let (l_ring, r_ring) = (ring_with(learner, 100, &NODES), ring_with(reference, 100, &NODES));
+    let (l_ring, b_ring, r_ring) =
+        (ring_with(learner, 100, &NODES), ring_with(baseline, 100, &NODES), ring_with(reference, 100, &NODES));
     figures.push(bench::speed(
         "ring lookup, 10 × 100 points",
         "hash the key once and search the sorted points; do not allocate per lookup",
         || lookup_batch(l_ring.as_ref()),
-        || lookup_batch(r_ring.as_ref()),
+        || lookup_batch(b_ring.as_ref()),
         || lookup_batch(r_ring.as_ref()),
     ));
 
@@ -1814,7 +2225,7 @@ fn benchmarks(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResult {
         "jump_hash, 1,000 buckets",
         "jump hash is a few multiplications per jump and about ln(n) jumps: no table, no allocation",
         || jump_batch(learner.jump_hash),
-        || jump_batch(reference.jump_hash),
+        || jump_batch(baseline.jump_hash),
         || jump_batch(reference.jump_hash),
     ));
 
