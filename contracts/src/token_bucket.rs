@@ -19,6 +19,24 @@
 //! the fraction of a token already earned is kept, not lost, when a request
 //! arrives between two whole tokens. A million small refills must add up to
 //! exactly what one big refill over the same time would.
+//!
+//! # The envelope
+//!
+//! Every promise below holds for every value inside these limits, and the
+//! suites use values at the limits (see [`BucketConfig`] and [`MAX_NOW`]):
+//!
+//! | quantity | smallest | largest |
+//! | --- | --- | --- |
+//! | `capacity` | 1 | 2^32 |
+//! | `refill.tokens` | 1 | 2^32 |
+//! | `refill.period_nanos` | 1 | 2^40 (about 18 minutes) |
+//! | time to refill an empty bucket, `capacity × period_nanos / tokens` | | 2^62 ns (about 146 years) |
+//! | `now` | 0 | [`MAX_NOW`] = 2^63 ns (about 292 years) |
+//! | `cost` | 0 | `u64::MAX` (anything above `capacity` is [`Decision::ExceedsCapacity`]) |
+//!
+//! So `capacity × period_nanos` (up to 2^72) and `now × tokens` (up to 2^95)
+//! need a `u128`; a wait (at most 2^63 + 2^62 ns, see below) and
+//! `now + wait` fit a `u64`.
 
 use std::fmt;
 
@@ -26,8 +44,13 @@ use std::fmt;
 ///
 /// Only differences between two values mean anything. A caller may hand you a
 /// value *smaller* than one it handed you before (clocks on different threads,
-/// a clock that was reset): treat that as "no time has passed".
+/// a clock that was reset): treat that as "no time has passed". Callers never
+/// hand you a value above [`MAX_NOW`].
 pub type Nanos = u64;
+
+/// The largest `now` a caller hands in: 2^63 ns, about 292 years of uptime.
+/// With it, `now × tokens` fits a `u128` and `now` plus any wait fits a `u64`.
+pub const MAX_NOW: Nanos = 1 << 63;
 
 /// A refill rate: `tokens` tokens every `period_nanos` nanoseconds.
 ///
@@ -62,9 +85,11 @@ impl fmt::Display for Rate {
 
 /// The shape of a bucket.
 ///
-/// Suites only build configurations with `1 ≤ capacity ≤ 2^32`,
-/// `1 ≤ tokens ≤ 2^32` and `1 ≤ period_nanos ≤ 2^40` (about 18 minutes), so
-/// `capacity × period_nanos` and `now × tokens` fit comfortably in a `u128`.
+/// Callers only build configurations with `1 ≤ capacity ≤ 2^32`,
+/// `1 ≤ tokens ≤ 2^32`, `1 ≤ period_nanos ≤ 2^40` (about 18 minutes), and
+/// `capacity × period_nanos ≤ 2^62 × tokens` (an empty bucket refills in at
+/// most 2^62 ns, about 146 years). `capacity × period_nanos` can reach 2^72:
+/// more than a `u64` holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BucketConfig {
     /// Most tokens the bucket can hold; also the largest burst it allows.
@@ -91,8 +116,15 @@ pub enum Decision {
     /// if it arrives `retry_after_nanos` later (and nothing else spends tokens
     /// meanwhile), and not one nanosecond earlier. This is the value an HTTP
     /// gateway sends back, rounded up, in a `Retry-After` header with its 429.
+    ///
+    /// The wait is measured from the caller's `now`, always, even when that
+    /// `now` is earlier than one the bucket has seen (the clock stepped
+    /// back): a bucket that last saw t=100 s, asked at t=40 s for a token it
+    /// will have at t=100.25 s, answers a wait of 60.25 s, so that the retry
+    /// at 40 s + 60.25 s is the first instant it is allowed.
     Limited {
-        /// Exact wait, in nanoseconds, until this request would be allowed.
+        /// Exact wait, in nanoseconds, from the caller's `now` until this
+        /// request would be allowed. At most 2^63 + 2^62 within the envelope.
         retry_after_nanos: u64,
     },
     /// The request costs more than the bucket can ever hold, so waiting would
@@ -126,35 +158,52 @@ pub trait Bucket {
 
     /// Ask for `cost` tokens at time `now`.
     ///
-    /// - `cost > capacity`: [`Decision::ExceedsCapacity`]; nothing changes.
+    /// - `cost > capacity`: [`Decision::ExceedsCapacity`]; nothing changes,
+    ///   not even the latest instant the bucket has seen.
     /// - enough tokens (including exactly enough): take them, answer
     ///   [`Decision::Allowed`] with the whole tokens left.
     /// - otherwise: take nothing, answer [`Decision::Limited`] with the exact
-    ///   number of nanoseconds until `cost` tokens will be there.
+    ///   number of nanoseconds, from this `now`, until `cost` tokens will be
+    ///   there.
     ///
-    /// A `cost` of 0 is always allowed and changes nothing. A `now` earlier
-    /// than one seen before adds no tokens (time never runs backwards for a
-    /// bucket), and a bucket never holds more than `capacity`, however long it
-    /// sits idle.
+    /// A `cost` of 0 is always allowed, takes no token, and answers the whole
+    /// tokens in the bucket at `now`. Every call but an `ExceedsCapacity` one
+    /// counts its `now` as seen. A `now` earlier than the latest one seen adds
+    /// no tokens (time never runs backwards for a bucket: the bucket is as it
+    /// was at that latest instant), and a bucket never holds more than
+    /// `capacity`, however long it sits idle.
     fn try_acquire(&mut self, now: Nanos, cost: u64) -> Decision;
 }
 
 /// Many buckets, one per client key, shared by every thread of a server.
 ///
-/// Every key behaves exactly like its own [`Bucket`] created full the first
-/// time the key is seen. Methods take `&self`: the limiter sits behind an
-/// `Arc` and is called from many threads at once, and no interleaving of calls
-/// may let a key admit more than `capacity + elapsed × rate` tokens.
+/// Every key behaves exactly like its own [`Bucket`], created full at the
+/// `now` of the first call that names the key. Keys are compared byte for
+/// byte (`"alice"`, `"Alice"` and `"alice "` are three keys).
+///
+/// # Many threads
+///
+/// Methods take `&self`: the limiter sits behind an `Arc` and is called from
+/// many threads at once (the suite uses up to 8). No interleaving of calls may
+/// let a key admit more than `capacity + (latest now − earliest now) × rate`
+/// tokens over the calls that name it. That includes the very first calls: when
+/// several threads name a key nobody has seen before at the same instant, the
+/// key still gets one full bucket, not one per thread.
 ///
 /// # Bounded memory
 ///
 /// A server sees millions of client keys; most come once and never again. A
-/// bucket that has refilled to full carries no information (it answers exactly
-/// like a fresh one), so it can be forgotten. Your limiter must do so: with a
-/// steady workload in which at most `A` keys are *active* (their bucket not
-/// full) at any time, [`KeyedLimiter::len`] must stay below `2 × A + 1024`
-/// however many distinct keys have come and gone. Forgetting a bucket that is
-/// *not* full would be a bug: it hands that client a fresh burst.
+/// bucket that has refilled to full answers exactly like a fresh one, so it can
+/// be forgotten; a forgotten key is new again, created full at the `now` of
+/// the next call that names it. (Only a caller whose clock steps back can tell
+/// the difference: a forgotten key no longer remembers the latest instant it
+/// saw. Suites that check exact answers keep each key's clock monotone.)
+///
+/// Your limiter must forget: with a workload in which at most `A` keys are
+/// *active* (their bucket not full) at any time, [`KeyedLimiter::len`] must
+/// stay at or below `2 × A + 1024`, however many distinct keys have come and
+/// gone. Forgetting a bucket that is *not* full is a bug, however many keys
+/// are active: it hands that client a fresh burst.
 pub trait KeyedLimiter: Send + Sync {
     /// An empty limiter whose buckets all use `config`.
     fn new(config: BucketConfig) -> Self

@@ -36,6 +36,9 @@ impl Gcra {
         if cost > config.capacity {
             return Decision::ExceedsCapacity { capacity: config.capacity };
         }
+        // A `now` behind the latest instant seen is that instant (no time
+        // passed); the wait is still measured from the caller's `now`.
+        let behind = self.latest.saturating_sub(now);
         self.latest = self.latest.max(now);
         let now = scaled(self.latest, config);
         let period = config.refill.period_nanos;
@@ -50,7 +53,8 @@ impl Gcra {
         } else {
             let missing = ahead - burst;
             // Each nanosecond brings `tokens` units; round the wait up.
-            let wait = div_ceil(missing, config.refill.tokens);
+            let wait = div_ceil(missing, config.refill.tokens) + u128::from(behind);
+            // Fits: at most 2^62 + 2^63 within the contract's envelope.
             Decision::Limited { retry_after_nanos: u64::try_from(wait).unwrap_or(u64::MAX) }
         }
     }
@@ -206,6 +210,18 @@ mod tests {
         assert_eq!(b.try_acquire(0, 10), Decision::Allowed { remaining: 0 });
         assert_eq!(b.try_acquire(249_999_999, 1), Decision::Limited { retry_after_nanos: 1 });
         assert_eq!(b.try_acquire(250_000_000, 1), Decision::Allowed { remaining: 0 });
+    }
+
+    #[test]
+    fn retry_after_a_backwards_step_counts_from_the_callers_now() {
+        let config = BucketConfig { capacity: 10, refill: Rate::per_second(4) };
+        let s = 1_000_000_000;
+        let mut b = TokenBucket::new(config, 0);
+        assert_eq!(b.try_acquire(100 * s, 10), Decision::Allowed { remaining: 0 });
+        // Last saw t=100s; the token is there at t=100.25s, 60.25s after t=40s.
+        assert_eq!(b.try_acquire(40 * s, 1), Decision::Limited { retry_after_nanos: 60 * s + s / 4 });
+        assert_eq!(b.try_acquire(100 * s + s / 4 - 1, 1), Decision::Limited { retry_after_nanos: 1 });
+        assert_eq!(b.try_acquire(100 * s + s / 4, 1), Decision::Allowed { remaining: 0 });
     }
 
     #[test]
