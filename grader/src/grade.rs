@@ -191,7 +191,7 @@ fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, Build>> {
         Err(BuildError::Course { errors }) => {
             let errors: Vec<String> = errors.iter().map(|e| relative_paths(&req.catalog.root, e.trim_end())).collect();
             anyhow::bail!(
-                "suite `{}` of exercise `{}` (named in {}) does not build with the grader: a fault of the course or the grader, not of your crate.\n\n{}",
+                "suite `{}` of exercise `{}` (named in {}) does not build with the grader: a fault of the course or the grader, not of your crate. (A suite is a module of grader/suites/src/lib.rs with an arm in its `runner!` macro.)\n\n{}",
                 req.exercise.suite,
                 req.lesson.slug,
                 catalog::FILE_NAME,

@@ -123,7 +123,7 @@ fn a_crate_that_does_not_compile_shows_the_first_errors() {
 fn scratch_course() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path();
-    for d in ["lessons", "ex/src", "sol/src", "pristine/src"] {
+    for d in ["lessons", "ex/src", "sol/src", "pristine/src", "grader/suites/src"] {
         std::fs::create_dir_all(p.join(d)).expect("mkdir");
     }
     let files = [
@@ -134,6 +134,7 @@ fn scratch_course() -> tempfile::TempDir {
         ("sol/src/lib.rs", "// reference\n"),
         ("pristine/Cargo.toml", "[package]\nname = \"a\"\n"),
         ("pristine/src/lib.rs", "// todo\n"),
+        ("grader/suites/src/a.rs", "// the suite\n"),
         (
             "course.toml",
             "format_version = 1\ntitle = \"t\"\n[[lesson]]\nslug = \"a\"\ntitle = \"A\"\nfile = \"lessons/a.md\"\n[lesson.exercise]\ncrate = \"ex\"\nsolution = \"sol\"\npristine = \"pristine\"\nsuite = \"a\"\n[[lesson.exercise.stage]]\nid = \"one\"\ntitle = \"one\"\n",
@@ -209,4 +210,291 @@ fn the_simulation_shows_what_the_lesson_claims() {
     assert!(rr > 3 * lc, "round-robin p99 {rr} should dwarf least-connections' {lc}:\n{out}");
     assert!(p2c < 2 * lc, "power of two choices p99 {p2c} should be close to least-connections' {lc}:\n{out}");
     assert!(common::root().join("target/grader/simulate-load-balancer.svg").is_file());
+}
+
+/// A course at a fixed path under `target/` (so that its runners are built
+/// once and then cached like a learner's): the real course's folders linked
+/// in, `course.toml` as given, and the files in `own` written in place (they
+/// take the place of the linked folder they are in).
+fn linked_course(name: &str, course_toml: &str, own: &[(&str, String)]) -> std::path::PathBuf {
+    let root = common::root();
+    let dir = root.join("target/grader/test-courses").join(name);
+    std::fs::create_dir_all(dir.join("exercises")).expect("mkdir");
+    let links = [
+        "Cargo.lock",
+        "lessons",
+        "solutions",
+        "contracts",
+        "grader",
+        "target",
+        "exercises/.pristine",
+        "exercises/token-bucket",
+        "exercises/load-balancer",
+    ];
+    for link in links {
+        let at = dir.join(link);
+        if own.iter().any(|(path, _)| path.starts_with(link)) || at.symlink_metadata().is_ok() {
+            continue;
+        }
+        if let Err(e) = std::os::unix::fs::symlink(root.join(link), &at) {
+            // Another test made the same link at the same moment.
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "linking {}: {e}", at.display());
+        }
+    }
+    for (path, text) in own.iter().map(|(p, t)| (*p, t.as_str())).chain([("course.toml", course_toml)]) {
+        let at = dir.join(path);
+        std::fs::create_dir_all(at.parent().expect("a file has a folder")).expect("mkdir");
+        grader::runner::write_if_changed(&at, text).expect("write");
+    }
+    dir
+}
+
+/// The real `course.toml`.
+fn real_course() -> String {
+    std::fs::read_to_string(common::root().join("course.toml")).expect("course.toml")
+}
+
+/// A learner's load balancer: the reference, except that round-robin's
+/// answer for an empty list is still a `todo!()` (reached first by a late
+/// stage, through the suite's catch-and-re-raise of a panic).
+fn learner_load_balancer() -> Vec<(&'static str, String)> {
+    let root = common::root();
+    let manifest = format!(
+        "[package]\nname = \"load-balancer\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\ncontracts = {{ path = {:?} }}\nload-balancer-solution = {{ path = {:?} }}\n",
+        root.join("contracts"),
+        root.join("solutions/load-balancer")
+    );
+    let lib = r#"//! The reference, with round-robin on an empty list not written yet.
+pub use load_balancer_solution::{HashRing, LeastConnections, PowerOfTwo, SmoothWeighted, jump_hash};
+
+use contracts::load_balancer::{Backend, BackendId, Lease, NoBackend, Outcome, Picker};
+
+pub struct RoundRobin(load_balancer_solution::RoundRobin);
+
+impl Picker for RoundRobin {
+    fn new(backends: &[Backend], seed: u64) -> Self {
+        RoundRobin(load_balancer_solution::RoundRobin::new(backends, seed))
+    }
+    fn set_backends(&self, backends: &[Backend]) {
+        self.0.set_backends(backends)
+    }
+    fn mark_down(&self, id: BackendId) {
+        self.0.mark_down(id)
+    }
+    fn mark_up(&self, id: BackendId) {
+        self.0.mark_up(id)
+    }
+    fn pick(&self) -> Result<Lease<'_>, NoBackend> {
+        match self.0.pick() {
+            Err(NoBackend::Empty) => todo!("an empty list"),
+            other => other,
+        }
+    }
+    fn release(&self, id: BackendId, outcome: Outcome) {
+        self.0.release(id, outcome)
+    }
+    fn in_flight(&self, id: BackendId) -> usize {
+        self.0.in_flight(id)
+    }
+}
+"#;
+    vec![("exercises/load-balancer/Cargo.toml", manifest), ("exercises/load-balancer/src/lib.rs", lib.to_string())]
+}
+
+/// The 1-based number of stage `id` of exercise `slug` in the real course.
+fn stage_number(slug: &str, id: &str) -> usize {
+    let catalog = common::catalog();
+    let ex = catalog.lesson(slug).and_then(|l| l.exercise.as_ref()).expect("the exercise");
+    ex.stage(id).unwrap_or_else(|| panic!("{slug} has no stage {id}")).0
+}
+
+#[test]
+fn a_stage_run_says_what_it_ran_and_never_that_the_exercise_is_done() {
+    let course = linked_course("stage-run", &real_course(), &learner_load_balancer());
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let progress = scratch.path().join("progress.toml");
+    // Stage 1 passes, while the health stage (later) is not implemented.
+    let (code, out) = stdout(grader(&progress).arg("--root").arg(&course).args([
+        "grade",
+        "load-balancer",
+        "--stage",
+        "1",
+        "--seed",
+        "1",
+    ]));
+    assert_eq!(code, 0, "the stage graded passed:\n{out}");
+    assert!(!out.contains("All stages pass"), "{out}");
+    settings().bind(|| insta::assert_snapshot!(out));
+    // Progress learned stage 1, and only that.
+    let recorded: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&progress).expect("progress written")).expect("progress is TOML");
+    assert_eq!(recorded["last_graded"].as_str(), Some("load-balancer"));
+    let lb = &recorded["exercise"]["load-balancer"];
+    assert_eq!(lb["passed"].as_array().map(Vec::len), Some(1), "{recorded}");
+    assert_eq!(lb["passed"][0].as_str(), Some("round-robin"));
+    assert_eq!(lb["complete"].as_bool(), Some(false), "a stage run never completes an exercise");
+}
+
+#[test]
+fn a_todo_behind_a_caught_panic_shows_the_learners_line() {
+    let course = linked_course("todo-location", &real_course(), &learner_load_balancer());
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let health = stage_number("load-balancer", "health");
+    let (code, out) = stdout(grader(&scratch.path().join("p.toml")).arg("--root").arg(&course).args([
+        "grade",
+        "load-balancer",
+        "--stage",
+        &health.to_string(),
+        "--seed",
+        "1",
+        "--json",
+    ]));
+    assert_eq!(code, 1, "a stage not implemented does not pass:\n{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let stage = &report["stages"][health - 1];
+    assert_eq!(stage["status"], "not_implemented", "{report:#}");
+    let lib = &learner_load_balancer()[1].1;
+    let (line, text) = lib.lines().enumerate().find(|(_, l)| l.contains("todo!(")).expect("a todo");
+    let column = text.find("todo!(").expect("a todo") + 1;
+    assert_eq!(
+        stage["message"].as_str(),
+        Some(format!("todo!(\"an empty list\") at exercises/load-balancer/src/lib.rs:{}:{column}", line + 1).as_str()),
+        "the learner's line, not the suite's: {report:#}"
+    );
+}
+
+#[test]
+fn status_points_at_the_exercise_in_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let progress = dir.path().join("progress.toml");
+    // Lesson 1 left with stages to go; half-way through lesson 2.
+    std::fs::write(
+        &progress,
+        "last_graded = \"load-balancer\"\n[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n[exercise.load-balancer]\npassed = [\"round-robin\", \"smooth-weighted\"]\n",
+    )
+    .expect("write");
+    let (code, out) = stdout(grader(&progress).arg("status"));
+    assert_eq!(code, 0);
+    settings().bind(|| insta::assert_snapshot!(out));
+}
+
+#[test]
+fn a_crate_that_does_not_compile_is_a_build_status_in_json() {
+    let (code, out) = grade_crate("grader/fixtures/broken", None, 1, &["--json"]);
+    assert_eq!(code, 1, "not compiling is something that did not pass");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    let build = &report["build"];
+    assert_eq!(build["status"], "does_not_compile", "{report:#}");
+    assert_eq!(build["total"], 3);
+    let errors = build["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 3);
+    assert!(errors[0].as_str().is_some_and(|e| e.contains("grader/fixtures/broken/src/lib.rs")), "{errors:?}");
+    assert!(build["message"].as_str().is_some_and(|m| m.starts_with("Your crate does not compile (3 errors)")));
+    assert_eq!(report["passed"], false);
+    for stage in report["stages"].as_array().expect("stages") {
+        assert_eq!(stage["status"], "not_run", "no stage ran, none failed: {stage:#}");
+        assert_eq!(stage["message"], "");
+    }
+}
+
+#[test]
+fn simulate_without_a_simulation_is_refused_before_building() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = grader(&dir.path().join("p.toml")).args(["simulate", "token-bucket"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_suite_that_does_not_exist_is_a_course_error() {
+    let course = linked_course("bad-suite", &real_course().replace("\"token_bucket\"", "\"tokn_bucket\""), &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = grader(&dir.path().join("p.toml"))
+        .arg("--root")
+        .arg(&course)
+        .args(["grade", "token-bucket"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&course.display().to_string(), "[course]");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn stages_the_suite_does_not_have_are_a_course_error() {
+    let toml = real_course().replace("id = \"starts-full\"", "id = \"starts-fully\"");
+    let course = linked_course("bad-stage", &toml, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = grader(&dir.path().join("p.toml"))
+        .arg("--root")
+        .arg(&course)
+        .args(["grade", "token-bucket", "--reference", "--seed", "1"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "no stage was graded: {}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for part in [
+        "error: course.toml: the stages of exercise `token-bucket` are not those of its suite `token_bucket` (grader/suites/src/token_bucket.rs)",
+        "the suite has no stage `starts-fully`; course.toml lists no stage `starts-full`",
+        "a fault of the course, not of your crate",
+    ] {
+        assert!(stderr.contains(part), "{part:?} not in:\n{stderr}");
+    }
+}
+
+#[test]
+fn a_suite_the_runner_does_not_know_is_a_course_error() {
+    // A module that exists but has no arm in `runner!`: it fails to build in
+    // the runner's main, which is no fault of the crate graded.
+    let toml = real_course().replace("suite = \"token_bucket\"", "suite = \"load_balancer_simulation\"");
+    let course = linked_course("suite-without-arm", &toml, &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = grader(&dir.path().join("p.toml"))
+        .arg("--root")
+        .arg(&course)
+        .args(["grade", "token-bucket", "--reference", "--seed", "1"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: suite `load_balancer_simulation` of exercise `token-bucket` (named in course.toml) does not build with the grader: a fault of the course or the grader, not of your crate."),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no rules expected"), "{stderr}");
+    assert!(!stderr.contains("Your crate does not compile"), "{stderr}");
+}
+
+#[test]
+fn a_closed_stdout_ends_the_grader_quietly() {
+    for args in [&["status"][..], &["hint", "token-bucket"], &["solution", "token-bucket"], &["grade", "--help"]] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The reading end is closed before the grader writes a byte: its
+        // first write fails with EPIPE, as under `| head -1` a moment later.
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+            .current_dir(common::root())
+            .env("GRADER_PROGRESS", dir.path().join("p.toml"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} should exit quietly: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}");
+        assert!(out.status.code().is_some(), "{args:?} ended by a signal: {:?}", out.status);
+    }
+}
+
+#[test]
+fn grade_help_documents_the_exit_status() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["grade", "--help"]));
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(out);
 }
