@@ -31,15 +31,32 @@
 //!   [`NoBackend::Empty`] (the list is empty) or [`NoBackend::AllDown`] (every
 //!   backend is down): an explicit answer, never a panic (beware `i % 0`).
 //!   Marking an id that is not in the list, or marking a backend down twice,
-//!   changes nothing.
-//! - **Changes of the list.** Health belongs to the id: a backend that stays in
-//!   the list keeps its health and its in-flight count; a new id starts up and
-//!   idle. Leases still out on a backend that has left the list may be
-//!   released later, harmlessly (no count ever goes below zero).
+//!   changes nothing, then or later: the mark is not remembered for an id
+//!   that joins afterwards.
+//! - **Changes of the list.** Health belongs to the id *while it is in the
+//!   list*: a backend that stays in the list keeps its health and its
+//!   in-flight count; an id that was not in the previous list (never seen, or
+//!   back after it left, whatever its state when it left) starts up and idle.
+//!   Leases still out on a backend that has left the list may be released
+//!   later, harmlessly, even after the backend came back: a release never
+//!   pushes a count below zero.
 //! - **Threads.** Methods take `&self`: one picker sits behind an `Arc` and is
-//!   called from every thread of a server at once. No interleaving may lose an
-//!   update (two threads both taking the same round-robin turn, an in-flight
-//!   count that misses a decrement).
+//!   called from any number of threads of a server at once (the grader uses
+//!   up to 16). No interleaving may lose an update (two threads both taking
+//!   the same round-robin turn, an in-flight count that misses a decrement).
+//!
+//! # Bounds
+//!
+//! Every value below is allowed, and the grader tries the edges:
+//!
+//! | value | allowed |
+//! | --- | --- |
+//! | a backend id ([`BackendId`]) | any `u32`, `0` to `4,294,967,295` (`u32::MAX`) |
+//! | a weight ([`Backend::weight`]) | `1` to `4,294,967,295` (`2^32 − 1`) |
+//! | backends in a list | `0` to `65,536`, so a total weight stays below `2^48` |
+//! | points per ring node (`vnodes`, [`Ring::new`]) | `1` to `10,000` |
+//! | a ring key | any byte string, the empty one included |
+//! | jump-hash buckets | `1` to `4,294,967,295` (`u32::MAX`); any `u64` key |
 //!
 //! # The four strategies
 //!
@@ -64,8 +81,14 @@
 //!   `current` was positive, so its lead stays below 1.) The naive "repeat
 //!   each backend `w` times" breaks this: `a a a a a b c` has picked `a` 5
 //!   times after 5 picks, against a share of 3.6;
-//! - a change of list or of health restarts the schedule (every score back to
-//!   0), so the properties above hold again from the first pick after it.
+//! - a change of list or of health restarts the schedule: every score back to
+//!   0, so the picks that follow are exactly those of a fresh picker over the
+//!   current up backends, and the properties above hold again from the first
+//!   pick after it. A change is any [`Picker::set_backends`] (even with the
+//!   same list) and any mark that changes a backend's health, including in
+//!   the middle of a cycle. A mark that changes nothing (an id not in the
+//!   list, a backend already down, or already up) does not restart it: the
+//!   schedule carries on as if the call had not happened.
 //!
 //! A picker shared by threads hands out one schedule: `k × W` picks from any
 //! number of threads give each backend exactly `k × w`.
@@ -88,8 +111,9 @@
 
 use std::fmt;
 
-/// Names a backend. Ids are small integers chosen by the caller; a list never
-/// holds the same id twice.
+/// Names a backend. Ids are chosen by the caller, any `u32` (`u32::MAX`
+/// included, so not necessarily small or dense); a list never holds the same
+/// id twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BackendId(pub u32);
 
@@ -104,8 +128,9 @@ impl fmt::Display for BackendId {
 pub struct Backend {
     /// Which backend.
     pub id: BackendId,
-    /// Its share, for weighted strategies (others ignore it). At least 1;
-    /// suites keep the total weight of a list below 2^20.
+    /// Its share, for weighted strategies (others ignore it): `1` to
+    /// `2^32 − 1`. A list holds at most 65,536 backends, so the total weight
+    /// of a list is below `2^48`.
     pub weight: u32,
 }
 
@@ -214,17 +239,20 @@ pub trait Picker: Send + Sync {
     where
         Self: Sized;
 
-    /// Replaces the backend list. Ids that stay keep their health and their
-    /// in-flight count; new ids start up and idle; removed ids are forgotten
-    /// (a lease still out on one releases harmlessly).
+    /// Replaces the backend list (at most 65,536 backends, ids distinct). Ids
+    /// that stay keep their health and their in-flight count; ids not in the
+    /// previous list start up and idle; removed ids are forgotten, health and
+    /// count (a lease still out on one releases harmlessly, even after the id
+    /// came back).
     fn set_backends(&self, backends: &[Backend]);
 
     /// Marks `id` down: it is not picked until marked up. An id not in the
-    /// list, or already down, changes nothing.
+    /// list, or already down, changes nothing, and is not remembered for
+    /// later.
     fn mark_down(&self, id: BackendId);
 
     /// Marks `id` up again. An id not in the list, or already up, changes
-    /// nothing.
+    /// nothing, and is not remembered for later.
     fn mark_up(&self, id: BackendId);
 
     /// Chooses an up backend and returns a lease on it (build it with
@@ -232,9 +260,10 @@ pub trait Picker: Send + Sync {
     fn pick(&self) -> Result<Lease<'_>, NoBackend>;
 
     /// Called exactly once per lease, when its request ends, however it ended.
-    /// Strategies that count requests in flight subtract one here (saturating:
-    /// a lease on a backend that has left the list and come back must not push
-    /// a count below zero). The default does nothing.
+    /// Strategies that count requests in flight subtract one here, and never
+    /// below zero: a lease taken on a backend that has since left the list and
+    /// come back (new, so idle) must not push its count below zero. The
+    /// default does nothing.
     fn release(&self, id: BackendId, outcome: Outcome) {
         let _ = (id, outcome);
     }
@@ -251,9 +280,13 @@ pub trait Picker: Send + Sync {
 ///
 /// Each node owns `vnodes` **points** on a ring of `u64` positions. The
 /// position of a point depends only on the node's id and the point's number
-/// (`0..vnodes`), through a deterministic hash: never a randomly seeded one
-/// (`std::collections::hash_map::RandomState`), so that two rings holding the
-/// same nodes, built in any order, in any process, agree on every key.
+/// (`0..vnodes`), through a hash that is a fixed function of its input: the
+/// same in every instance, every process and every build. Two rings holding
+/// the same nodes, built in any order, in two processes (two balancers of a
+/// fleet, or one balancer before and after a restart) agree on every key.
+/// That rules out a randomly seeded hash (`RandomState`, or any seed drawn
+/// once per process), and std's `DefaultHasher`, whose algorithm the standard
+/// library leaves unspecified: it may change between Rust releases.
 ///
 /// A key is hashed to a position (same rule: deterministic) and belongs to the
 /// node of the first point at or after that position, wrapping around past
@@ -271,25 +304,27 @@ pub trait Picker: Send + Sync {
 /// Mutation takes `&mut self`: a server rebuilds or locks its ring when the
 /// membership changes, and reads it from many threads (`Sync`) in between.
 pub trait Ring: Send + Sync {
-    /// An empty ring giving each node `vnodes` points (at least 1).
+    /// An empty ring giving each node `vnodes` points, `1` to `10,000`.
     fn new(vnodes: u32) -> Self
     where
         Self: Sized;
 
-    /// Adds `node` with its `vnodes` points. Adding a node already present
-    /// changes nothing.
+    /// Adds `node` (any `u32` id) with its `vnodes` points. Adding a node
+    /// already present changes nothing.
     fn add(&mut self, node: BackendId);
 
     /// Removes `node` and all its points. Removing an absent node changes
     /// nothing.
     fn remove(&mut self, node: BackendId);
 
-    /// The node that owns `key`, or `None` when the ring is empty.
+    /// The node that owns `key` (any bytes, the empty key included), or `None`
+    /// when the ring is empty.
     fn node_for(&self, key: &[u8]) -> Option<BackendId>;
 }
 
 /// Jump consistent hash (Lamping and Veach, 2014): the bucket, in
-/// `0..buckets`, of a 64-bit `key`. `buckets` is at least 1.
+/// `0..buckets`, of a 64-bit `key`. `buckets` is `1` to `u32::MAX`
+/// (`4,294,967,295`); `key` is any `u64`.
 ///
 /// The exercise crate exports it as `pub fn jump_hash(key: u64, buckets: u32)
 /// -> u32`. It must return exactly what the published algorithm returns, bit

@@ -18,19 +18,25 @@
 //!
 //! ## The rules, in one place
 //!
-//! - A picker is shared by every thread of a server: methods take `&self`.
-//!   Keep the backend list behind a lock (`RwLock` suits: picks read, changes
-//!   write) and make every per-pick update atomic.
+//! - A picker is shared by every thread of a server: methods take `&self`,
+//!   and the grader calls them from up to 16 threads at once. No
+//!   interleaving may lose an update or let a pick see a list half-replaced.
 //! - A backend marked down is never picked. No backend to pick is an answer,
-//!   `Err(NoBackend::Empty)` or `Err(NoBackend::AllDown)`, never a panic:
-//!   beware `i % up.len()` when `up` is empty.
+//!   `Err(NoBackend::Empty)` or `Err(NoBackend::AllDown)`, never a panic.
 //! - A pick returns `Lease::new(id, self)`. The lease calls your `release`
 //!   exactly once when the request ends: from `finish()`, or from its `Drop`
 //!   if the request returned early, panicked or was cancelled.
-//! - Health belongs to the id: `set_backends` keeps the health and in-flight
-//!   count of the ids that stay.
-//! - Hash with a *deterministic* function: two rings built with the same nodes,
-//!   in any order, in any process, must agree on every key.
+//! - Health belongs to an id while it is in the list: `set_backends` keeps the
+//!   health and in-flight count of the ids that stay; an id that joins (for
+//!   the first time, or again after it left) starts up and idle. A mark of an
+//!   id that is not in the list changes nothing, then or later.
+//! - One backend is a list like any other, for every strategy.
+//! - The bounds the grader tries: any `u32` id (`u32::MAX` included); weights
+//!   `1` to `2^32 − 1`; up to 65,536 backends, so a total weight below
+//!   `2^48`; `1` to `10,000` points per ring node; `1` to `u32::MAX` jump-hash
+//!   buckets.
+//! - The ring places keys the same way in every process and every build: two
+//!   balancers of a fleet must agree.
 
 // The stubs below name their parameters so that you can read the signature;
 // until you use them (and the fields you add), the compiler would warn that
@@ -41,44 +47,42 @@ use contracts::load_balancer::{Backend, BackendId, Lease, NoBackend, Outcome, Pi
 
 /// Round-robin: cycle through the up backends in list order.
 ///
-/// The state is a counter: pick `up[i % up.len()]` and add 1 to `i`. Over any
-/// `n` consecutive picks each of the `n` up backends is picked once, and that
-/// must stay exact when 4 threads pick at once.
-///
-/// The classic mistake is a counter read and written in two steps
-/// (`let i = next.load(); next.store(i + 1)`): two threads read the same `i`,
-/// both send to the same backend, and the cycle drifts. One atomic
-/// `fetch_add` takes a turn for exactly one caller.
+/// Over any `n` consecutive picks each of the `n` up backends is picked
+/// exactly once, and that stays exact when 16 threads pick at once: `k × n`
+/// picks from any number of threads give each backend exactly `k`. After a
+/// change of list or health, the cycle carries on over the new up backends
+/// with the same property. Weights are ignored.
 #[derive(Debug)]
 pub struct RoundRobin {
-    // Your fields here: the backend list (and health), and the counter.
+    // Your fields here.
 }
 
 impl Picker for RoundRobin {
     /// A round-robin picker over `backends`, all up. It makes no random
     /// choice, so `seed` is unused.
     fn new(backends: &[Backend], seed: u64) -> Self {
-        todo!("store the backend list and a counter starting at 0")
+        todo!("a round-robin picker over these backends, all up")
     }
 
-    /// Replace the list. Ids that stay keep their health.
+    /// Replace the list. Ids that stay keep their health; new ids start up.
     fn set_backends(&self, backends: &[Backend]) {
-        todo!("swap in the new list, carrying over the health of ids that stay")
+        todo!("replace the list")
     }
 
-    /// `id` is not picked until `mark_up(id)`. Unknown ids change nothing.
+    /// `id` is not picked until `mark_up(id)`. An id not in the list changes
+    /// nothing.
     fn mark_down(&self, id: BackendId) {
-        todo!("remember that this backend is down")
+        todo!("mark this backend down")
     }
 
-    /// `id` is picked again. Unknown ids change nothing.
+    /// `id` is picked again. An id not in the list changes nothing.
     fn mark_up(&self, id: BackendId) {
-        todo!("remember that this backend is up")
+        todo!("mark this backend up")
     }
 
     /// The next up backend in the cycle, as `Lease::new(id, self)`.
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
-        todo!("take a turn with fetch_add and index the up backends with it")
+        todo!("the next up backend in the cycle")
     }
 }
 
@@ -92,188 +96,184 @@ impl Picker for RoundRobin {
 ///
 /// Weights `{a: 5, b: 1, c: 1}` give `a a b a c a a`. Every cycle of `W` picks
 /// gives each backend exactly its weight, and a backend is never a whole pick
-/// ahead of its share `t × w / W`. The naive "repeat each backend `w` times"
-/// (`a a a a a b c`) meets the proportions but sends bursts: the grader
-/// rejects it.
+/// ahead of its share `t × w / W`: the naive "repeat each backend `w` times"
+/// (`a a a a a b c`) is rejected. Picks from many threads form one schedule.
 ///
-/// A change of list or health restarts the schedule (every score back to 0).
-/// A pick changes every score, so a `Mutex` around the whole state is the
-/// simple, correct choice.
+/// A change of list, or a mark that changes a backend's health (even in the
+/// middle of a cycle), restarts the schedule: the next picks are those of a
+/// fresh picker over the up backends. A mark that changes nothing does not.
+/// Weights go up to `2^32 − 1` and a list's total up to `2^48`.
 #[derive(Debug)]
 pub struct SmoothWeighted {
-    // Your fields here: the backends with their weights, health and scores.
+    // Your fields here.
 }
 
 impl Picker for SmoothWeighted {
     /// A schedule over `backends`, all up, every score 0. `seed` is unused.
     fn new(backends: &[Backend], seed: u64) -> Self {
-        todo!("store each backend with its weight and a score of 0")
+        todo!("a fresh schedule over these backends")
     }
 
     /// Replace the list and restart the schedule. Ids that stay keep their
     /// health.
     fn set_backends(&self, backends: &[Backend]) {
-        todo!("swap in the new list and reset every score to 0")
+        todo!("replace the list and restart the schedule")
     }
 
-    /// Skip `id` from now on; if that changed anything, restart the schedule.
+    /// Skip `id` from now on; if that changed its health, restart the
+    /// schedule.
     fn mark_down(&self, id: BackendId) {
-        todo!("mark it down and reset the scores")
+        todo!("mark this backend down")
     }
 
-    /// Include `id` again; if that changed anything, restart the schedule.
+    /// Include `id` again; if that changed its health, restart the schedule.
     fn mark_up(&self, id: BackendId) {
-        todo!("mark it up and reset the scores")
+        todo!("mark this backend up")
     }
 
-    /// One step of the schedule: add, take the largest, subtract `W`.
+    /// One step of the schedule.
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
-        todo!("add weights, pick the largest score (earliest on a tie), subtract the total")
+        todo!("one step of the smooth weighted schedule")
     }
 }
 
 /// Least-connections: pick the up backend with the fewest requests in flight.
 ///
-/// Count +1 in `pick` and −1 in `release`. The contract's `Lease` calls
-/// `release` from `Drop` when a request ends without `finish()` (an early
-/// error return, a panic, a cancelled future): subtract on *every* outcome.
-/// Subtracting only for `Outcome::Completed` is the classic leak: each failed
-/// request leaves the backend looking one busier, forever, until it is never
-/// picked.
+/// A request is in flight from its pick until its lease is released, whatever
+/// the outcome: completed, or abandoned (an early error return, a panic, a
+/// cancelled future). `in_flight` reports the exact count at every moment,
+/// with 16 threads picking and releasing at once, and a count never goes below
+/// zero, even when a lease is released after its backend left the list and
+/// came back.
 ///
-/// Ties rotate: scan starting one place after the previous pick and take the
-/// first least-loaded backend, so sequential requests visit every backend in
-/// turn. Counts are shared by all threads: use an `AtomicUsize` per backend
-/// (`fetch_add`, and a decrement that never goes below zero).
+/// Ties rotate: among the least-loaded backends, take the first one found
+/// scanning from one place after the previous pick, so sequential requests
+/// (each over before the next starts) visit every backend in turn.
 #[derive(Debug)]
 pub struct LeastConnections {
-    // Your fields here: the backends with health and in-flight counts, and
-    // where the next scan starts.
+    // Your fields here.
 }
 
 impl Picker for LeastConnections {
     /// A picker over `backends`, all up and idle. `seed` is unused.
     fn new(backends: &[Backend], seed: u64) -> Self {
-        todo!("store the backends, each with an in-flight count of 0")
+        todo!("a picker over these backends, all up and idle")
     }
 
     /// Replace the list. Ids that stay keep their health *and* their
-    /// in-flight count; new ids start idle.
+    /// in-flight count; new ids start up and idle.
     fn set_backends(&self, backends: &[Backend]) {
-        todo!("swap in the new list, carrying over health and counts of ids that stay")
+        todo!("replace the list, keeping health and counts of the ids that stay")
     }
 
     /// `id` is not picked until `mark_up(id)`.
     fn mark_down(&self, id: BackendId) {
-        todo!("remember that this backend is down")
+        todo!("mark this backend down")
     }
 
     /// `id` is picked again.
     fn mark_up(&self, id: BackendId) {
-        todo!("remember that this backend is up")
+        todo!("mark this backend up")
     }
 
-    /// The least-loaded up backend (ties rotate), its count +1.
+    /// The least-loaded up backend (ties rotate), now one more in flight.
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
-        todo!("scan from one past the previous pick, take the first with the fewest in flight, count it")
+        todo!("the least-loaded up backend")
     }
 
-    /// A request on `id` ended, completed or abandoned: its count −1 (never
-    /// below 0; an id no longer in the list changes nothing).
+    /// A request on `id` ended, completed or abandoned: one fewer in flight
+    /// (never below 0; an id no longer in the list changes nothing).
     fn release(&self, id: BackendId, outcome: Outcome) {
-        todo!("subtract one from id's in-flight count, whatever the outcome")
+        todo!("one fewer request in flight on id")
     }
 
     /// Requests on `id` picked and not yet released (0 for unknown ids).
     fn in_flight(&self, id: BackendId) -> usize {
-        todo!("read id's in-flight count")
+        todo!("the requests in flight on id")
     }
 }
 
-/// Power of two random choices: draw two *different* up backends at random and
-/// pick the one with fewer in flight (the first drawn on a tie).
+/// Power of two random choices: draw two *different* up backends uniformly at
+/// random and pick the one with fewer in flight (the first drawn on a tie).
+/// With one up backend, pick it.
 ///
-/// It needs the same counts as least-connections but only looks at two
-/// backends, and random draws keep many balancers from herding onto the same
-/// "least loaded" backend. All randomness comes from `seed`: write a small
-/// generator (SplitMix64 is ten lines, and with its state in one `AtomicU64`
-/// it is lock-free) rather than reaching for a thread-local random source,
-/// so that the same seed gives the same picks.
-///
-/// Two classic mistakes: drawing the two candidates independently (half the
-/// time, with two backends, both draws are the same one and the busy backend
-/// gets the request), and ignoring the seed.
+/// In-flight counts behave exactly as for least-connections. Every random
+/// choice derives from `seed`: two pickers built with the same seed and called
+/// the same way (from one thread) make the same picks, and another seed makes
+/// other picks. In a simulation with skewed request durations, its busiest
+/// backend must close at least half the gap from uniform random choice to
+/// least-connections.
 #[derive(Debug)]
 pub struct PowerOfTwo {
-    // Your fields here: the backends with health and in-flight counts, and the
-    // state of your random generator.
+    // Your fields here.
 }
 
 impl Picker for PowerOfTwo {
     /// A picker over `backends`, all up and idle, drawing from `seed`.
     fn new(backends: &[Backend], seed: u64) -> Self {
-        todo!("store the backends and seed your generator")
+        todo!("a picker over these backends, drawing from seed")
     }
 
-    /// Replace the list, carrying over health and counts of ids that stay.
+    /// Replace the list, keeping health and counts of the ids that stay.
     fn set_backends(&self, backends: &[Backend]) {
-        todo!("swap in the new list, carrying over health and counts of ids that stay")
+        todo!("replace the list, keeping health and counts of the ids that stay")
     }
 
     /// `id` is not picked until `mark_up(id)`.
     fn mark_down(&self, id: BackendId) {
-        todo!("remember that this backend is down")
+        todo!("mark this backend down")
     }
 
     /// `id` is picked again.
     fn mark_up(&self, id: BackendId) {
-        todo!("remember that this backend is up")
+        todo!("mark this backend up")
     }
 
-    /// Two different up backends at random; the less loaded one (the first
-    /// drawn on a tie), counted +1.
+    /// The less loaded of two different random up backends (the first drawn on
+    /// a tie), now one more in flight.
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
-        todo!("draw two different up backends, keep the one with fewer in flight, count it")
+        todo!("the less loaded of two different random up backends")
     }
 
-    /// A request on `id` ended: its count −1, whatever the outcome.
+    /// A request on `id` ended: one fewer in flight, whatever the outcome.
     fn release(&self, id: BackendId, outcome: Outcome) {
-        todo!("subtract one from id's in-flight count, whatever the outcome")
+        todo!("one fewer request in flight on id")
     }
 
     /// Requests on `id` picked and not yet released (0 for unknown ids).
     fn in_flight(&self, id: BackendId) -> usize {
-        todo!("read id's in-flight count")
+        todo!("the requests in flight on id")
     }
 }
 
 /// A consistent-hash ring with virtual nodes.
 ///
-/// Keep every point as `(position, node)` in one `Vec` sorted by position. A
-/// node owns `vnodes` points at positions `hash(node, 0..vnodes)`; a key
-/// belongs to the node of the first point at or after `hash(key)`, wrapping
-/// around to the first point. Find it by binary search
-/// (`slice::partition_point`): a linear scan is O(n) and fails the benchmark.
+/// A node owns `vnodes` points (`1` to `10,000`) on a ring of `u64`
+/// positions, each placed by hashing the node's id and the point's number; a
+/// key belongs to the node of the first point at or after the key's hash,
+/// wrapping around past the largest position. Two points at the same
+/// position go to the smaller node id.
 ///
-/// Use a deterministic hash. `std::hash::DefaultHasher::new()` is one (fixed
-/// keys); `RandomState` is not, and neither is anything seeded at start-up.
-/// With one point per node, shares vary wildly (the hottest of 10 nodes
-/// typically gets about 3× its share); with 100 points per node they vary by
-/// about 10%.
+/// What the grader checks: a key's node is the same on every lookup, on a
+/// ring built in another order, and on a ring built in another process; a
+/// join moves about `1/(n+1)` of the keys, all to the newcomer; a leave moves
+/// only the leaver's keys; with `k` points per node the keys per node vary by
+/// at most `2/√k` (coefficient of variation); and a lookup's time grows with
+/// the logarithm of the number of points, not in proportion to it.
 #[derive(Debug)]
 pub struct HashRing {
-    // Your fields here: the number of points per node and the sorted points.
+    // Your fields here.
 }
 
 impl Ring for HashRing {
     /// An empty ring giving each node `vnodes` points.
     fn new(vnodes: u32) -> Self {
-        todo!("an empty ring that remembers vnodes")
+        todo!("an empty ring")
     }
 
-    /// Add `node`'s points (if it is not there already), keeping them sorted.
+    /// Add `node`'s points (if it is not there already).
     fn add(&mut self, node: BackendId) {
-        todo!("insert vnodes points for this node and keep the points sorted")
+        todo!("add this node's points")
     }
 
     /// Remove all of `node`'s points (if it is there).
@@ -281,29 +281,21 @@ impl Ring for HashRing {
         todo!("remove this node's points")
     }
 
-    /// The owner of `key`: first point at or after `hash(key)`, wrapping.
+    /// The owner of `key` (any bytes, the empty key included), or `None` on
+    /// an empty ring.
     fn node_for(&self, key: &[u8]) -> Option<BackendId> {
-        todo!("hash the key, binary-search the points, wrap past the end")
+        todo!("the node of the first point at or after the key's hash")
     }
 }
 
 /// Jump consistent hash (Lamping and Veach, 2014): the bucket in
-/// `0..buckets` of `key`. `buckets` is at least 1.
+/// `0..buckets` of `key`, for `buckets` from `1` to `u32::MAX`.
 ///
-/// Translate the paper's loop exactly; the grader compares with published
-/// answers, bit for bit:
-///
-/// ```text
-/// b = -1, j = 0
-/// while j < buckets:
-///     b = j
-///     key = key × 2862933555777941757 + 1              (wrapping_mul, wrapping_add)
-///     j = floor((b + 1) × (2^31 / ((key >> 33) + 1)))  (divide and multiply in f64)
-/// return b
-/// ```
-///
-/// Keep `b` and `j` in `i64`. The division must be in floating point: in
-/// integers it truncates and the answers differ.
+/// It must return exactly what the published algorithm returns, bit for bit
+/// (the contract, `contracts::load_balancer::JumpHash`, shows the paper's
+/// loop): every implementation in a fleet must agree. The grader compares
+/// with published answers, and checks that growing from `n` to `n + 1`
+/// buckets moves only keys into bucket `n`.
 pub fn jump_hash(key: u64, buckets: u32) -> u32 {
-    todo!("the paper's loop: advance the key, jump to the next bucket count, return the last bucket")
+    todo!("the paper's algorithm")
 }

@@ -581,7 +581,16 @@ fn check_sequence(
     let Some(k) = got.iter().zip(want).position(|(g, w)| g != w) else { return Ok(()) };
     let from = k.saturating_sub(4);
     Err(fail(
-        format!("{}\n  then {} picks; the first {k} were as expected.", situation(), want.len()),
+        format!(
+            "{}\n  then {} picks; {}.",
+            situation(),
+            want.len(),
+            match k {
+                0 => "the first already differs".to_string(),
+                1 => "the first was as expected".to_string(),
+                _ => format!("the first {k} were as expected"),
+            }
+        ),
         format!("picks {} to {}: {}", from + 1, (from + 10).min(want.len()), show_run(&want[from..], 10)),
         format!("picks {} to {}: {}", from + 1, (from + 10).min(got.len()), show_run(&got[from..], 10)),
     )
@@ -2037,7 +2046,7 @@ fn marks_outside_the_list(kind: Kind, name: &str, make: MakePicker, seed: u64) -
         u32::MAX,
         u32::MAX
     );
-    check_up_only(kind, name, p.as_ref(), &back, &[], &story, hint)?;
+    check_up_only(kind, name, p.as_ref(), &back, &[], &story, hint).map_err(|f| f.hint(hint))?;
 
     // Marks of absent ids do not disturb the picker now either.
     p.mark_down(BackendId(1));
@@ -2045,7 +2054,7 @@ fn marks_outside_the_list(kind: Kind, name: &str, make: MakePicker, seed: u64) -
     p.mark_down(BackendId(6));
     let up: Vec<Backend> = back.iter().filter(|b| b.id != BackendId(1)).copied().collect();
     let story = format!("{story}; then mark_down(b1), mark_up(b5), mark_down(b6) (neither in the list)");
-    check_up_only(kind, name, p.as_ref(), &up, &[BackendId(1)], &story, hint)
+    check_up_only(kind, name, p.as_ref(), &up, &[BackendId(1)], &story, hint).map_err(|f| f.hint(hint))
 }
 
 /// A health change in the middle of a smooth weighted cycle restarts the
@@ -2058,13 +2067,15 @@ fn smooth_mid_cycle(s: Subject) -> Result<(), Failure> {
     let still_hint = "A mark that changes nothing (an id not in the list, a backend already down or already up) leaves the schedule where it was: restart only when a backend's health actually changed.";
     for into in [1usize, 3, 4, 7] {
         let shown = show_weights(&all);
+        let word = if into == 1 { "pick" } else { "picks" };
         // Down in the middle of a cycle: a fresh schedule over the others.
         let p = (s.smooth_weighted)(&all, 0);
         take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}."))?;
         p.mark_down(BackendId(0));
         let want = smooth_model(&without(0), 2 * 5);
         let story = format!(
-            "A smooth weighted round-robin picker, weights {shown}; {into} picks (mid-cycle); then mark_down(b0). The schedule restarts over b1:1 b2:1 b3:3"
+            "A smooth weighted round-robin picker, weights {shown}; {into} {} (mid-cycle); then mark_down(b0). The schedule restarts over b1:1 b2:1 b3:3",
+            word
         );
         check_sequence(p.as_ref(), &want, &|| story.clone(), restart_hint)?;
 
@@ -2084,7 +2095,8 @@ fn smooth_mid_cycle(s: Subject) -> Result<(), Failure> {
         p.mark_up(BackendId(1));
         p.mark_up(BackendId(7));
         let story = format!(
-            "A smooth weighted round-robin picker, weights {shown}; {into} picks (mid-cycle); then mark_down(b42) and mark_up(b7) (not in the list), mark_up(b1) (already up). Nothing changed, so the schedule carries on"
+            "A smooth weighted round-robin picker, weights {shown}; {into} {} (mid-cycle); then mark_down(b42) and mark_up(b7) (not in the list), mark_up(b1) (already up). Nothing changed, so the schedule carries on",
+            word
         );
         check_sequence(p.as_ref(), &run[into..], &|| story.clone(), still_hint)?;
 
@@ -2096,7 +2108,8 @@ fn smooth_mid_cycle(s: Subject) -> Result<(), Failure> {
         take_run(p.as_ref(), into, &|| format!("A smooth weighted picker, weights {shown}, b3 down."))?;
         p.mark_down(BackendId(3));
         let story = format!(
-            "A smooth weighted round-robin picker, weights {shown}; {into} picks; mark_down(b3) (a restart over b0:5 b1:1 b2:1); {into} picks; mark_down(b3) again (already down: nothing changed, so the schedule carries on)"
+            "A smooth weighted round-robin picker, weights {shown}; {into} {}; mark_down(b3) (a restart over b0:5 b1:1 b2:1); {into} {}; mark_down(b3) again (already down: nothing changed, so the schedule carries on)",
+            word, word
         );
         check_sequence(p.as_ref(), &run[into..], &|| story.clone(), still_hint)?;
     }

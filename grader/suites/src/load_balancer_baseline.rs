@@ -13,8 +13,17 @@
 //!   module, and the project's mutant test grades it through every stage, so
 //!   the suite is known to accept a correct design other than the reference's.
 //!
-//! Keep it plain: no sharding, no lock-free tricks. Each pick may scan the
-//! list (a list has a handful of backends), but never allocates.
+//! Keep it plain: no sharding, no lock-free tricks, nothing a first correct
+//! version would not have. Each pick scans the list (a list has a handful of
+//! backends), and round-robin collects the up backends into a fresh `Vec` on
+//! every pick, the way most first versions do. That is deliberate: the speed
+//! floor is "4× slower than the plainest correct code", so a plain design
+//! passes every time, while the tuned reference (about 4× faster on
+//! round-robin, with no allocation per pick) is shown as the stretch figure.
+//! Measured over 5 runs of the benchmarks stage: against a baseline that did
+//! not allocate, a round-robin that collects its up list per pick scored
+//! 0.18× to 0.29×, on both sides of the 0.25× floor, a verdict that flipped
+//! from run to run; against this baseline it scores 0.98× to 1.27×.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -66,7 +75,7 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Round-robin: an atomic turn over the up members, found by counting.
+/// Round-robin: an atomic turn over the up members, collected per pick.
 #[derive(Debug)]
 pub struct RoundRobin {
     members: RwLock<Members>,
@@ -90,13 +99,12 @@ impl Picker for RoundRobin {
     }
     fn pick(&self) -> Result<Lease<'_>, NoBackend> {
         let members = self.members.read().unwrap_or_else(|p| p.into_inner());
-        let n = members.ups().count();
-        if n == 0 {
+        let up: Vec<BackendId> = members.ups().map(|i| members.list[i].id).collect();
+        if up.is_empty() {
             return Err(members.none());
         }
-        let k = self.turn.fetch_add(1, Ordering::Relaxed) % n;
-        let i = members.ups().nth(k).ok_or(NoBackend::AllDown)?;
-        Ok(Lease::new(members.list[i].id, self))
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
+        Ok(Lease::new(up[turn % up.len()], self))
     }
 }
 
