@@ -280,8 +280,8 @@ fn run(work: &Workload, router: Router<'_>) -> Result<Run, Failure> {
         if result.queue_trace.len() <= window {
             result.queue_trace.push([0; BACKENDS]);
         }
-        for b in 0..BACKENDS {
-            let q = queues[b].len();
+        for (b, queue) in queues.iter().enumerate() {
+            let q = queue.len();
             result.peak_queue[b] = result.peak_queue[b].max(q);
             result.queue_trace[window][b] = result.queue_trace[window][b].max(q);
         }
