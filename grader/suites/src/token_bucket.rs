@@ -391,11 +391,12 @@ fn retry_after(s: Subject, ctx: &Ctx) -> StageResult {
     let hint = "When limited, the wait is the missing units divided by the refill speed, rounded up: ceil((cost × period − level) / tokens) nanoseconds, with the level in units where one token is `period`.";
     let mut rng = ctx.rng(3);
     for round in 0..240 {
-        // Forty rounds of capacity 1 (the only cost is the whole bucket; rates
-        // of at most one token per nanosecond, so a retry on time never
-        // overshoots full), the rest random.
+        // Forty rounds of capacity 1, the rest random. At capacity 1 the only
+        // cost is the whole bucket, so a retry on time refills it exactly to
+        // full: one token per period, so that it never overshoots full (which
+        // is the clock-skew stage's topic).
         let config = match round % 6 {
-            0 => *[cfg(1, 1, SECOND), cfg(1, 3, SECOND), cfg(1, 7, 999_983), cfg(1, 1, 7)]
+            0 => *[cfg(1, 1, SECOND), cfg(1, 1, 3 * SECOND), cfg(1, 1, 999_983), cfg(1, 1, 7)]
                 .get(rng.random_range(0..4))
                 .unwrap_or(&cfg(1, 1, SECOND)),
             _ => random_config_from(&mut rng, 2),
@@ -444,10 +445,15 @@ fn retry_after(s: Subject, ctx: &Ctx) -> StageResult {
     Ok(vec![])
 }
 
-/// A step forward that keeps the bucket below full (0 when it is full).
-fn below_full_step(b: &Lockstep, rng: &mut impl Rng) -> u64 {
-    let to_full = b.model.time_to_full();
-    if to_full <= 1 { 0 } else { rng.random_range(0..to_full) }
+/// A step forward from `now` that keeps the bucket below full (0 when it is
+/// full) and the clock at or below [`MAX_NOW`].
+fn below_full_step(b: &Lockstep, now: Nanos, rng: &mut impl Rng) -> u64 {
+    // The model refilled last at its latest instant, which an ExceedsCapacity
+    // answer (it changes nothing) may have left behind `now`.
+    let full_at = b.model.latest().saturating_add(b.model.time_to_full());
+    let to_full = full_at.saturating_sub(now);
+    let step = if to_full <= 1 { 0 } else { rng.random_range(0..to_full) };
+    step.min(MAX_NOW - now.min(MAX_NOW))
 }
 
 fn exceeds_capacity(s: Subject, ctx: &Ctx) -> StageResult {
@@ -475,7 +481,7 @@ fn exceeds_capacity(s: Subject, ctx: &Ctx) -> StageResult {
         let mut b = Lockstep::new(s, config, now);
         b.call(now, config.capacity)?;
         for _ in 0..200 {
-            now += below_full_step(&b, &mut rng);
+            now += below_full_step(&b, now, &mut rng);
             let (cost, hint) = match rng.random_range(0..6) {
                 0 => (0, zero_hint),
                 1 => (config.capacity + 1, hint),
@@ -695,9 +701,17 @@ fn shared_key(s: Subject) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Rounds of the first-use check, and fresh keys per round.
-const FIRST_USE_ROUNDS: usize = 1_500;
-const FIRST_USE_KEYS: usize = 8;
+/// Fresh keys per round of the first-use check, and rounds per limiter (a
+/// new limiter now and then keeps each map small, so that the check is about
+/// the race, not about the speed of a big map).
+const FIRST_USE_KEYS: usize = 32;
+const FIRST_USE_ROUNDS_PER_LIMITER: usize = 64;
+/// The check runs until this many first calls on a fresh key have actually
+/// run at the same time as another thread's call (on a loaded machine threads
+/// take turns more than they overlap), or until [`FIRST_USE_MAX_ROUNDS`].
+const FIRST_USE_OVERLAPS: u64 = 20_000;
+const FIRST_USE_MIN_ROUNDS: usize = 200;
+const FIRST_USE_MAX_ROUNDS: usize = 12_000;
 
 /// Many threads name keys nobody has seen before, at the same instant: each
 /// key must get one full bucket, not one per thread (a double burst).
@@ -708,16 +722,22 @@ fn concurrent_first_use(s: Subject) -> Result<(), Failure> {
         // One token per 2^40 ns: nothing refills during the check, so each
         // key admits exactly `capacity` requests, whatever the interleaving.
         let config = cfg(capacity, 1, 1 << 40);
-        let limiter = (s.limiter)(config);
-        let names: Arc<Vec<String>> =
-            Arc::new((0..FIRST_USE_ROUNDS * FIRST_USE_KEYS).map(|i| format!("fresh-{capacity}-{i}")).collect());
+        let name = move |k: usize| format!("fresh-{capacity}-{k}");
+        let limiters: Arc<Vec<Arc<dyn KeyedLimiter>>> = Arc::new(
+            (0..FIRST_USE_MAX_ROUNDS.div_ceil(FIRST_USE_ROUNDS_PER_LIMITER)).map(|_| (s.limiter)(config)).collect(),
+        );
         let arrived = Arc::new(AtomicUsize::new(0));
+        // Calls in progress, and per round the first calls that overlapped another.
+        let inside = Arc::new(AtomicUsize::new(0));
+        let overlaps: Arc<Vec<AtomicU64>> = Arc::new((0..FIRST_USE_MAX_ROUNDS).map(|_| AtomicU64::new(0)).collect());
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let (limiter, names, arrived) = (Arc::clone(&limiter), Arc::clone(&names), Arc::clone(&arrived));
+                let (limiters, arrived, inside, overlaps) =
+                    (Arc::clone(&limiters), Arc::clone(&arrived), Arc::clone(&inside), Arc::clone(&overlaps));
                 std::thread::spawn(move || {
-                    let mut allowed = vec![0u8; names.len()];
-                    for round in 0..FIRST_USE_ROUNDS {
+                    let mut allowed: Vec<u8> = Vec::new();
+                    let mut seen = 0u64;
+                    for round in 0..FIRST_USE_MAX_ROUNDS {
                         // A spinning barrier: every thread leaves it within
                         // nanoseconds of the others, so they meet on each key's
                         // first use (a blocking barrier wakes them one by one).
@@ -725,29 +745,50 @@ fn concurrent_first_use(s: Subject) -> Result<(), Failure> {
                         let mut spins = 0u32;
                         while arrived.load(Ordering::Acquire) < threads * (round + 1) {
                             spins += 1;
-                            if spins % 1024 == 0 {
+                            if spins % 256 == 0 {
                                 std::thread::yield_now();
                             } else {
                                 std::hint::spin_loop();
                             }
                         }
+                        // Every thread added the previous round's overlaps before
+                        // arriving: all threads see the same total and stop together.
+                        if round > 0 {
+                            seen += overlaps[round - 1].load(Ordering::Acquire);
+                        }
+                        if round >= FIRST_USE_MIN_ROUNDS && seen >= FIRST_USE_OVERLAPS {
+                            break;
+                        }
                         let now = round as u64 * 1_000;
+                        let limiter = &limiters[round / FIRST_USE_ROUNDS_PER_LIMITER];
+                        let mut overlapped = 0;
                         for k in round * FIRST_USE_KEYS..(round + 1) * FIRST_USE_KEYS {
-                            for _ in 0..capacity {
-                                if let Decision::Allowed { .. } = limiter.try_acquire(&names[k], now, 1) {
+                            let key = name(k);
+                            allowed.push(0);
+                            for i in 0..capacity {
+                                let others = if i == 0 { inside.fetch_add(1, Ordering::AcqRel) } else { 0 };
+                                if let Decision::Allowed { .. } = limiter.try_acquire(&key, now, 1) {
                                     allowed[k] += 1;
+                                }
+                                if i == 0 {
+                                    inside.fetch_sub(1, Ordering::AcqRel);
+                                    overlapped += u64::from(others > 0);
                                 }
                             }
                         }
+                        overlaps[round].fetch_add(overlapped, Ordering::AcqRel);
                     }
                     allowed
                 })
             })
             .collect();
-        let mut total = vec![0u64; names.len()];
+        let mut total: Vec<u64> = vec![];
         for h in handles {
             match h.join() {
-                Ok(allowed) => total.iter_mut().zip(allowed).for_each(|(t, a)| *t += u64::from(a)),
+                Ok(allowed) => {
+                    total.resize(total.len().max(allowed.len()), 0);
+                    total.iter_mut().zip(allowed).for_each(|(t, a)| *t += u64::from(a));
+                }
                 Err(payload) => std::panic::resume_unwind(payload),
             }
         }
@@ -759,7 +800,7 @@ fn concurrent_first_use(s: Subject) -> Result<(), Failure> {
                 format!(
                     "{threads} threads named {} keys nobody had used before, {FIRST_USE_KEYS} at a time, all starting together (limiter: {config}); each thread asked each key for 1 token {capacity} time(s), all at the same instant. Key {:?} (first used at t={}) is one of {} keys that went wrong.",
                     total.len(),
-                    names[k],
+                    name(k),
                     t(round as u64 * 1_000),
                     wrong.len()
                 ),

@@ -21,17 +21,43 @@
 //!   **exactly**: after `t` ns a bucket regains `floor(t × tokens / period)`
 //!   tokens, and the part of a token already earned is never lost.
 //! - A request for `cost` tokens is allowed when at least `cost` tokens are
-//!   there (exactly `cost` is enough); it then takes them. Otherwise it takes
-//!   nothing and says how long to wait, to the nanosecond.
-//! - `cost > capacity` can never succeed: say so with `ExceedsCapacity`.
+//!   there (exactly `cost` is enough); it then takes them and answers the
+//!   whole tokens left. Otherwise it takes nothing and answers the wait, to
+//!   the nanosecond, after which the same request is allowed (and not one
+//!   nanosecond sooner), measured from the `now` it was asked at.
+//! - `cost > capacity` can never succeed: the answer is `ExceedsCapacity`,
+//!   and nothing changes, not even the latest instant the bucket has seen.
+//!   A cost of 0 is always allowed and takes nothing.
 //! - `now` may go backwards: that adds no tokens. A bucket never holds more
 //!   than `capacity`, however long it sits idle.
-//! - The keyed limiter gives each key its own bucket, is shared by many
-//!   threads, and forgets buckets that have refilled to full so its memory
-//!   stays bounded.
+//! - The keyed limiter gives each key its own bucket, created full the first
+//!   time the key is named. Up to 8 threads call it at once, and no
+//!   interleaving lets a key admit more than
+//!   `capacity + (latest now − earliest now) × rate` tokens, not even when
+//!   several threads name a brand-new key at the same instant.
+//! - A bucket that has refilled to full may be forgotten; one that has not
+//!   must be kept. With at most `A` keys not full at any time, `len()` stays
+//!   at or below `2 × A + 1024`, however many keys have come and gone.
 //!
-//! No floating point is needed anywhere, and none should be used: see the
-//! lesson's section on exact arithmetic.
+//! ## The limits (the envelope)
+//!
+//! | value | from | to |
+//! | --- | --- | --- |
+//! | `capacity` | 1 | 2^32 |
+//! | `refill.tokens` | 1 | 2^32 |
+//! | `refill.period_nanos` | 1 | 2^40 |
+//! | `capacity × period_nanos / tokens` (empty to full) | | 2^62 ns |
+//! | `now` | 0 | `MAX_NOW` = 2^63 |
+//! | `cost` | 0 | `u64::MAX` |
+//!
+//! The grader uses values at these limits.
+//!
+//! ## Speed
+//!
+//! A call on one bucket, and a call on a limiter tracking 10,000 keys, must
+//! each run at least a quarter as fast as a plain implementation (one lock
+//! around one `std` hash map); the time per call must not grow more than 10×
+//! when the limiter tracks 100× more keys.
 
 // The stubs below name their parameters so that you can read the signature;
 // until you use them (and the fields you add), the compiler would warn that
@@ -40,11 +66,7 @@
 
 use contracts::token_bucket::{Bucket, BucketConfig, Decision, KeyedLimiter, Nanos};
 
-/// One token bucket.
-///
-/// Decide what state it needs: the configuration, plus enough to know how
-/// many tokens it holds at any `now`. (Two numbers are enough; the lesson
-/// shows how one number is, too.)
+/// One token bucket, owned by one caller.
 #[derive(Debug)]
 pub struct TokenBucket {
     config: BucketConfig,
@@ -54,26 +76,22 @@ pub struct TokenBucket {
 impl Bucket for TokenBucket {
     /// A full bucket, created at time `now`.
     fn new(config: BucketConfig, now: Nanos) -> Self {
-        todo!("create a full bucket")
+        todo!("TokenBucket::new")
     }
 
     /// Ask for `cost` tokens at time `now`. See the rules at the top of this
     /// file, and `Bucket::try_acquire` in the contract for the exact answers.
     fn try_acquire(&mut self, now: Nanos, cost: u64) -> Decision {
-        todo!("refill for the time elapsed, then spend or refuse")
+        todo!("TokenBucket::try_acquire")
     }
 }
 
-/// A rate limiter with one bucket per client key, safe to share between
-/// threads (`&self` methods; it will sit in an `Arc`).
+/// A rate limiter with one bucket per client key, shared by many threads
+/// (`&self` methods; it sits in an `Arc`).
 ///
-/// Two things to get right beyond a single bucket:
-/// - **atomicity**: reading a key's state, deciding and writing it back must
-///   be one step, or two threads can spend the same token;
-/// - **bounded memory**: a bucket that has refilled to full behaves exactly
-///   like a fresh one, so it can be dropped. Drop such buckets from time to
-///   time (for instance when the map has doubled since you last looked) so
-///   that `len()` stays below `2 × active keys + 1024`.
+/// Beyond a single bucket's rules: no interleaving of calls from many
+/// threads lets a key admit more than its bucket allows, and `len()` stays at
+/// or below `2 × active keys + 1024` (see the rules at the top of this file).
 #[derive(Debug)]
 pub struct Limiter {
     config: BucketConfig,
@@ -83,16 +101,16 @@ pub struct Limiter {
 impl KeyedLimiter for Limiter {
     /// An empty limiter whose buckets all use `config`.
     fn new(config: BucketConfig) -> Self {
-        todo!("create an empty limiter")
+        todo!("Limiter::new")
     }
 
     /// Ask for `cost` tokens from `key`'s bucket at `now`.
     fn try_acquire(&self, key: &str, now: Nanos, cost: u64) -> Decision {
-        todo!("find or create the key's bucket, then ask it")
+        todo!("Limiter::try_acquire")
     }
 
     /// How many keys currently have state.
     fn len(&self) -> usize {
-        todo!("count the tracked keys")
+        todo!("Limiter::len")
     }
 }

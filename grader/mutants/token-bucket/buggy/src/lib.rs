@@ -2,6 +2,7 @@
 //! level and the instant of the last refill), with one classic mistake
 //! switched on by each Cargo feature. With no feature it passes every stage;
 //! the grader's tests check that each mistake is caught by the right stage.
+//! Each mistake is marked `MISTAKE` where it is made.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -36,7 +37,7 @@ impl State {
             }
             return;
         }
-        let earned = u128::from(now - self.last) * u128::from(c.refill.tokens);
+        let earned = mul(now - self.last, c.refill.tokens);
         if cfg!(feature = "wrong-instant") {
             // Adds whole tokens only, then forgets the fraction already earned.
             let period = u128::from(c.refill.period_nanos);
@@ -65,7 +66,7 @@ impl State {
             return Decision::Limited { retry_after_nanos: wait as u64 };
         }
         let period = u128::from(c.refill.period_nanos);
-        let need = u128::from(cost).saturating_mul(period);
+        let need = mul(cost, c.refill.period_nanos);
         let enough = if cfg!(feature = "greater-than") { self.level > need } else { self.level >= need };
         if enough {
             self.level -= need;
@@ -73,7 +74,13 @@ impl State {
         }
         let missing = need - self.level;
         let tokens = u128::from(c.refill.tokens);
-        let wait = if cfg!(feature = "retry-rounds-down") { missing / tokens } else { missing.div_ceil(tokens) };
+        let mut wait = if cfg!(feature = "retry-rounds-down") { missing / tokens } else { missing.div_ceil(tokens) };
+        // The tokens are there at `last + wait`; measured from the caller's
+        // `now`, which is behind `last` after the clock stepped back.
+        // MISTAKE (retry-from-last): measures from the latest instant seen.
+        if !cfg!(feature = "retry-from-last") {
+            wait += u128::from(self.last - now.min(self.last));
+        }
         Decision::Limited { retry_after_nanos: u64::try_from(wait).unwrap_or(u64::MAX) }
     }
 
@@ -85,7 +92,15 @@ impl State {
 }
 
 fn full(c: &BucketConfig) -> u128 {
-    u128::from(c.capacity) * u128::from(c.refill.period_nanos)
+    mul(c.capacity, c.refill.period_nanos)
+}
+
+/// `a × b`, exactly in u128.
+/// MISTAKE (u64-overflow): "a u64 holds 584 years of nanoseconds", so the
+/// products are taken in u64, which wraps silently in a release build once
+/// `capacity × period` or `elapsed × tokens` passes 2^64.
+fn mul(a: u64, b: u64) -> u128 {
+    if cfg!(feature = "u64-overflow") { u128::from(a.wrapping_mul(b)) } else { u128::from(a) * u128::from(b) }
 }
 
 /// One bucket.
@@ -134,22 +149,71 @@ impl KeyedLimiter for Limiter {
             self.lock().buckets.insert(key.to_string(), state);
             return decision;
         }
-        let mut map = self.lock();
-        if !map.buckets.contains_key(key) && map.buckets.len() >= map.sweep_at {
-            if cfg!(feature = "eager-eviction") {
-                // Forgets every bucket not touched within one period, full or not.
-                let period = c.refill.period_nanos;
-                map.buckets.retain(|_, s| now.saturating_sub(s.last) < period);
-            } else if !cfg!(feature = "unbounded-map") {
-                map.buckets.retain(|_, s| !s.is_full(c, now));
+        if cfg!(feature = "first-use-race") {
+            // MISTAKE (first-use-race): a new key's bucket is made outside the
+            // lock and inserted afterwards; two threads that both found the key
+            // missing both hand it a full bucket (a double burst).
+            if let Some(state) = self.lock().buckets.get_mut(key) {
+                return state.acquire(c, now, cost);
             }
-            map.sweep_at = (2 * map.buckets.len()).max(1024);
+            let mut state = State::full(c, now);
+            let decision = state.acquire(c, now, cost);
+            // The window between the miss and the insert, widened as a slower
+            // insert path (an upgrade from a read lock, a second hash) widens
+            // it, so that the project's tests see the race on every run.
+            std::thread::yield_now();
+            let mut map = self.lock();
+            map.sweep(c, now);
+            map.buckets.insert(key.to_string(), state);
+            return decision;
         }
-        map.buckets.entry(key.to_string()).or_insert_with(|| State::full(c, now)).acquire(c, now, cost)
+        let mut map = self.lock();
+        if cfg!(feature = "sweep-every-call") {
+            // MISTAKE (sweep-every-call): correct, but O(n) on every call.
+            map.buckets.retain(|_, s| !s.is_full(c, now));
+        }
+        if let Some(state) = map.buckets.get_mut(key) {
+            return state.acquire(c, now, cost);
+        }
+        if cfg!(feature = "lru-cap") && map.buckets.len() >= LRU_CAP {
+            // MISTAKE (lru-cap): a safety cap that evicts the least recently
+            // used key when the map is full, whether its bucket is full or not.
+            let oldest = map.buckets.iter().min_by_key(|(_, s)| s.last).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                map.buckets.remove(&oldest);
+            }
+        }
+        if cfg!(feature = "eager-eviction") && map.buckets.len() >= map.sweep_at {
+            // MISTAKE (eager-eviction): forgets every bucket not touched
+            // within one period, full or not.
+            let period = c.refill.period_nanos;
+            map.buckets.retain(|_, s| now.saturating_sub(s.last) < period);
+            map.sweep_at = (2 * map.buckets.len()).max(1024);
+        } else if !cfg!(feature = "unbounded-map") {
+            // MISTAKE (unbounded-map) when skipped: never forgets a key.
+            map.sweep(c, now);
+        }
+        let mut state = State::full(c, now);
+        let decision = state.acquire(c, now, cost);
+        map.buckets.insert(key.to_string(), state);
+        decision
     }
 
     fn len(&self) -> usize {
         self.lock().buckets.len()
+    }
+}
+
+/// The lru-cap mistake's size cap.
+const LRU_CAP: usize = 4096;
+
+impl Map {
+    /// Sweeps full buckets out once the map has doubled since the last sweep.
+    fn sweep(&mut self, c: &BucketConfig, now: Nanos) {
+        if self.buckets.len() >= self.sweep_at {
+            self.buckets.retain(|_, s| !s.is_full(c, now));
+            self.sweep_at = (2 * self.buckets.len()).max(1024);
+        }
     }
 }
 
