@@ -578,11 +578,38 @@ mod tests {
     #[test]
     fn a_lease_outliving_its_backend_releases_harmlessly() {
         let lc = LeastConnections::new(&[Backend::new(0), Backend::new(1)], 0);
+        // Released while its backend is out of the list: nothing to count.
         let lease = lc.pick();
         lc.set_backends(&[Backend::new(1)]);
+        drop(lease);
+        lc.set_backends(&[Backend::new(0), Backend::new(1)]);
+        assert_eq!(lc.in_flight(BackendId(0)), 0);
+        // Released after its backend came back, new and idle: never below zero.
+        let lease = lc.pick();
+        let id = lease.as_ref().map_or(BackendId(9), |l| l.id());
+        let other = Backend::new(1 - id.0);
+        lc.set_backends(&[other]);
         lc.set_backends(&[Backend::new(0), Backend::new(1)]);
         drop(lease);
-        assert_eq!(lc.in_flight(BackendId(0)), 0);
+        assert_eq!(lc.in_flight(id), 0);
+        let next = lc.pick();
+        assert_eq!(lc.in_flight(BackendId(0)) + lc.in_flight(BackendId(1)), 1);
+        drop(next);
+    }
+
+    #[test]
+    fn one_backend_is_a_list_like_any_other() {
+        let one = [Backend::weighted(u32::MAX, 3)];
+        let pickers: [&dyn Picker; 4] = [
+            &RoundRobin::new(&one, 0),
+            &SmoothWeighted::new(&one, 0),
+            &LeastConnections::new(&one, 0),
+            &PowerOfTwo::new(&one, 0),
+        ];
+        for p in pickers {
+            assert_eq!(ids(p, 5), [u32::MAX; 5]);
+        }
+        assert_eq!(jump_hash(u64::MAX, 1), 0);
     }
 
     #[test]
