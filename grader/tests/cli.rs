@@ -189,13 +189,19 @@ fn json_for_all_exercises_is_an_array_of_reports() {
     assert!(!dir.path().join("p.toml").exists(), "grading the reference must not record progress");
 }
 
-/// The p99 column of the `you` row of `strategy` in a simulation report.
+/// The learner's p99 latency for `strategy` in a simulation report: the
+/// latency table has a `p50 p90 p99 …` header, then one row per strategy,
+/// yours left of the `│`, the reference's right of it.
 fn p99_of(report: &str, strategy: &str) -> u64 {
-    let line =
-        report.lines().find(|l| l.starts_with(strategy)).unwrap_or_else(|| panic!("no {strategy} row:\n{report}"));
-    let fields: Vec<&str> = line[strategy.len()..].split_whitespace().collect();
-    assert_eq!(fields[0], "you", "{line}");
-    fields[2].parse().unwrap_or_else(|_| panic!("no p99 in {line}"))
+    let mut lines = report.lines().skip_while(|l| !l.trim_start().starts_with("strategy") || !l.contains("p99"));
+    let header = lines.next().unwrap_or_else(|| panic!("no latency table:\n{report}"));
+    let column = header.split('│').next().unwrap_or("").split_whitespace().position(|h| h == "p99");
+    let column = column.unwrap_or_else(|| panic!("no p99 column in {header}"));
+    let line = lines.find(|l| l.starts_with(strategy)).unwrap_or_else(|| panic!("no {strategy} row:\n{report}"));
+    let yours = line.split('│').next().unwrap_or("");
+    // The header's first word is `strategy`; the row's first are the name's.
+    let fields: Vec<&str> = yours[strategy.len()..].split_whitespace().collect();
+    fields.get(column - 1).and_then(|f| f.parse().ok()).unwrap_or_else(|| panic!("no p99 in {line}"))
 }
 
 #[test]

@@ -46,25 +46,27 @@ pub fn grade(
     grade::grade(&request).unwrap_or_else(|e| panic!("grading {} failed to run: {e:#}", dir.display()))
 }
 
-/// One line per stage, for assertion messages.
+/// One line per stage, for assertion messages (after the compiler's errors,
+/// when the crate did not compile).
 pub fn summary(report: &Report) -> String {
-    report
+    let build = if report.build.compiled() {
+        String::new()
+    } else {
+        format!("does not compile:\n    {}\n", report.build.message().replace('\n', "\n    "))
+    };
+    let stages: Vec<String> = report
         .stages
         .iter()
         .map(|s| {
-            format!(
-                "{:?} {}{}",
-                s.status,
-                s.id,
-                if s.message.is_empty() {
-                    String::new()
-                } else {
-                    format!("\n    {}", s.message.replace('\n', "\n    "))
-                }
-            )
+            let message = if s.message.is_empty() {
+                String::new()
+            } else {
+                format!("\n    {}", s.message.replace('\n', "\n    "))
+            };
+            format!("{:?} {}{message}", s.status, s.id)
         })
-        .collect::<Vec<_>>()
-        .join("\n")
+        .collect();
+    format!("{build}{}", stages.join("\n"))
 }
 
 /// Parses a status as `course.toml`-style snake case.
