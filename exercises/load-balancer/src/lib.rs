@@ -142,7 +142,7 @@ impl Picker for SmoothWeighted {
 /// A request is in flight from its pick until its lease is released, whatever
 /// the outcome: completed, or abandoned (an early error return, a panic, a
 /// cancelled future). `in_flight` reports the exact count at every moment,
-/// with 16 threads picking and releasing at once, and a count never goes below
+/// with many threads picking and releasing at once, and a count never goes below
 /// zero, even when a lease is released after its backend left the list and
 /// came back.
 ///
