@@ -288,10 +288,11 @@ fn nonce() -> String {
 
 /// The stage's status and the message a learner reads.
 fn explain(root: &Path, f: &Finished, limits: Limits, hint: Option<&str>, reproduce: &str) -> (Status, String) {
-    let printed = evidence(f);
+    // What the grader had to do to end the stage (isolate.rs), then what it printed.
+    let printed = format!("{}{}", f.notes(), evidence(f));
     if let Some(outcome) = &f.outcome {
         return match &outcome.verdict {
-            Verdict::Passed => (Status::Passed, String::new()),
+            Verdict::Passed => (Status::Passed, f.notes().trim_start().to_string()),
             Verdict::Failed(failure) => (Status::Failed, failure_text(failure, hint, reproduce, &printed)),
             Verdict::Panicked(p) if p.is_not_implemented() => (Status::NotImplemented, not_implemented_text(root, p)),
             Verdict::Panicked(p) => (Status::Crashed, panic_text(root, p, hint, reproduce, &printed)),
@@ -308,6 +309,16 @@ fn explain(root: &Path, f: &Finished, limits: Limits, hint: Option<&str>, reprod
                 ),
             );
         }
+        Exit::Stopped(sig) => {
+            return (
+                Status::TimedOut,
+                format!(
+                    "The stage's process was stopped by {} and was still stopped when its {}s ran out: a stopped process never finishes.\nhint: something sent it a stop signal: `raise(SIGSTOP)`, `kill -STOP`, or a read from the terminal (SIGTTIN)?\n{reproduce}{printed}",
+                    isolate::signal_name(sig),
+                    limits.timeout.as_secs_f64()
+                ),
+            );
+        }
         _ if stderr.contains("has overflowed its stack") => {
             "It overflowed its stack: a recursion that never reaches its base case?".to_string()
         }
@@ -316,7 +327,7 @@ fn explain(root: &Path, f: &Finished, limits: Limits, hint: Option<&str>, reprod
             limits.memory_bytes >> 20
         ),
         Exit::Signal(6) => "It aborted (SIGABRT): `std::process::abort()`, or a panic while panicking?".to_string(),
-        Exit::Signal(sig) => format!("It was killed by signal {sig}."),
+        Exit::Signal(sig) => format!("It was killed by {}.", isolate::describe_signal(sig)),
         Exit::Code(code) => {
             format!("It exited with code {code} before the stage finished: does your code call `std::process::exit`?")
         }

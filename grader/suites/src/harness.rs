@@ -312,10 +312,50 @@ fn report(nonce: &str, body: impl FnOnce(&Ctx) -> StageOutcome, seed: u64) -> ! 
             StageOutcome { verdict: Verdict::Panicked(report), benchmarks: vec![], artifact: None }
         }
     };
+    let outcome = bounded(outcome);
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", result_line(nonce, &outcome));
+    // On a fresh line: the learner's output may have ended without a
+    // newline. (The grader drops this newline when the output before it did
+    // end a line, and finds the result wherever it starts anyway.)
+    let _ = writeln!(out, "\n{}", result_line(nonce, &outcome));
     let _ = out.flush();
     std::process::exit(0)
+}
+
+/// Longest panic message sent to the grader: a `panic!` of megabytes is cut,
+/// with a note, so that the learner reads its start and the result line
+/// stays small.
+const MAX_PANIC_MESSAGE: usize = 4 << 10;
+
+/// Longest text of each field of a failure.
+const MAX_FAILURE_TEXT: usize = 16 << 10;
+
+/// `outcome` with every learner-sized text cut to its bound.
+fn bounded(mut outcome: StageOutcome) -> StageOutcome {
+    match &mut outcome.verdict {
+        Verdict::Panicked(p) => cut(&mut p.message, MAX_PANIC_MESSAGE, "panic message truncated"),
+        Verdict::Failed(f) => {
+            for text in [&mut f.situation, &mut f.expected, &mut f.got] {
+                cut(text, MAX_FAILURE_TEXT, "truncated");
+            }
+        }
+        Verdict::Passed => {}
+    }
+    outcome
+}
+
+/// Cuts `text` to at most `max` bytes (at a character boundary) and says so.
+fn cut(text: &mut String, max: usize, what: &str) {
+    if text.len() <= max {
+        return;
+    }
+    let total = text.len();
+    let mut at = max;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text.truncate(at);
+    text.push_str(&format!(" … [{what}: {total} bytes in all, the first {at} shown]"));
 }
 
 fn usage() -> ! {
