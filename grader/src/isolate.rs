@@ -686,6 +686,7 @@ fn kill_group(pgid: libc::pid_t) {
 }
 
 /// Reaps `pid`, a child of the grader.
+#[cfg(target_os = "linux")]
 fn reap(pid: libc::pid_t) {
     loop {
         // SAFETY: waitpid on our own child with a null status pointer.
