@@ -18,9 +18,11 @@ use std::time::Instant;
 use grader_protocol::{BenchFigure, BenchKind};
 
 /// Pass a speed figure when the learner is at least this fraction as fast as
-/// the plain baseline: 4× slower than the simplest correct code still passes;
-/// the point is the speed class, not the last nanosecond.
-pub const SPEED_THRESHOLD: f64 = 0.25;
+/// the plain baseline: 5× slower than the simplest correct code still passes;
+/// the point is the speed class, not the last nanosecond. (A limiter over a
+/// `BTreeMap` behind one lock, a reasonable design, measures about 0.3× the
+/// `HashMap` baseline, and noise on a busy 2-core machine is about ±30%.)
+pub const SPEED_THRESHOLD: f64 = 0.2;
 
 /// Rounds of alternation. Each side's figure is its fastest round.
 const ROUNDS: usize = 15;
@@ -120,7 +122,17 @@ pub fn speed(
 /// `at(size)` must build an input of that size, time a batch on it and
 /// return nanoseconds per operation. Sizes are measured alternately; each
 /// size's figure is its fastest batch.
-pub fn growth(mut at: impl FnMut(usize) -> f64, n: usize) -> f64 {
+pub fn growth(at: impl FnMut(usize) -> f64, n: usize) -> f64 {
+    growth_until(at, n, |_| false)
+}
+
+/// Rounds after which a growth figure may stop early when it is clear.
+const EARLY_ROUNDS: usize = 3;
+
+/// [`growth`], stopping after [`EARLY_ROUNDS`] rounds once `clear(growth so
+/// far)` says the verdict cannot change (an O(n) structure grows ~100×: its
+/// large batches are slow, and fifteen rounds of them would take minutes).
+fn growth_until(mut at: impl FnMut(usize) -> f64, n: usize, clear: impl Fn(f64) -> bool) -> f64 {
     let sizes = [n, 100 * n];
     // Both sizes share `at`: alternate them by index rather than as two closures.
     let mut at_size = |i: usize| at(sizes[i]);
@@ -135,6 +147,9 @@ pub fn growth(mut at: impl FnMut(usize) -> f64, n: usize) -> f64 {
         } else {
             large_side.push(at_size(1));
             small_side.push(at_size(0));
+        }
+        if round + 1 >= EARLY_ROUNDS && clear(fastest(&large_side) / fastest(&small_side)) {
+            break;
         }
     }
     fastest(&large_side) / fastest(&small_side)
@@ -157,12 +172,15 @@ pub fn complexity(
     let mut measurements = 0;
     while measurements < MAX_MEASUREMENTS {
         measurements += 1;
-        learner_growth = learner_growth.min(growth(&mut learner, n));
+        // Far from the threshold (4× either way) no amount of noise changes
+        // the verdict: stop measuring.
+        let clear = |g: f64| g > 4.0 * threshold || g < threshold / 4.0;
+        learner_growth = learner_growth.min(growth_until(&mut learner, n, clear));
         if !near(learner_growth, threshold) {
             break;
         }
     }
-    let reference_growth = growth(&mut reference, n);
+    let reference_growth = growth_until(&mut reference, n, |g| g < threshold / 4.0);
     BenchFigure {
         name: name.to_string(),
         kind: BenchKind::Complexity,

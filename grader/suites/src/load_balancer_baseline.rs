@@ -17,12 +17,12 @@
 //! version would not have. Each pick scans the list (a list has a handful of
 //! backends), and round-robin collects the up backends into a fresh `Vec` on
 //! every pick, the way most first versions do. That is deliberate: the speed
-//! floor is "4× slower than the plainest correct code", so a plain design
+//! floor is "5× slower than the plainest correct code" (`bench::SPEED_THRESHOLD`), so a plain design
 //! passes every time, while the tuned reference (about 4× faster on
 //! round-robin, with no allocation per pick) is shown as the stretch figure.
 //! Measured over 5 runs of the benchmarks stage: against a baseline that did
 //! not allocate, a round-robin that collects its up list per pick scored
-//! 0.18× to 0.29×, on both sides of the 0.25× floor, a verdict that flipped
+//! 0.18× to 0.29×, on both sides of the floor (0.25× then, 0.2× now), a verdict that flipped
 //! from run to run; against this baseline it scores 0.98× to 1.27×.
 
 use std::collections::{BTreeSet, HashSet};
