@@ -30,11 +30,16 @@ fn suites_and_catalogue_name_the_same_stages() {
         };
         let runner = build(&spec).expect("the reference builds");
         let out = std::process::Command::new(&runner.binary).arg("list").output().expect("runner starts");
-        let listed: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect();
+        let listing = grader::runner::Listing::parse(&String::from_utf8_lossy(&out.stdout));
         let catalogued: Vec<String> = ex.stages.iter().map(|s| s.id.clone()).collect();
         assert_eq!(
-            listed, catalogued,
+            listing.stages, catalogued,
             "suite `{}` and course.toml disagree on the stages of {}",
+            ex.suite, lesson.slug
+        );
+        assert_eq!(
+            listing.simulation, ex.simulation,
+            "suite `{}` and course.toml disagree on whether {} has a simulation",
             ex.suite, lesson.slug
         );
     }
