@@ -140,6 +140,15 @@ impl KeyedLimiter for Limiter {
 
     fn try_acquire(&self, key: &str, now: Nanos, cost: u64) -> Decision {
         let c = &self.config;
+        let normalized;
+        let key = if cfg!(feature = "key-normalized") {
+            // MISTAKE (key-normalized): "tidies" client keys, so `ALICE`,
+            // `alice` and `alice ` share one bucket; keys are bytes.
+            normalized = key.trim().to_lowercase();
+            normalized.as_str()
+        } else {
+            key
+        };
         if cfg!(feature = "racy-limiter") {
             // Read under one lock, write under another: two threads can both
             // read the same state and both spend the same token.
