@@ -107,7 +107,7 @@ fn an_unknown_exercise_lists_the_real_ones() {
     let out = grader(&dir.path().join("p.toml")).args(["grade", "token-bukket"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: token-bucket")
+        String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: load-balancer, token-bucket")
     );
 }
 

@@ -19,7 +19,7 @@
 //! [[lesson]]
 //! slug = "token-bucket"
 //! title = "Rate limiting with a token bucket"
-//! file = "lessons/01-rate-limiting.md"
+//! file = "lessons/1-front-door/token-bucket.md"
 //!
 //! [lesson.exercise]
 //! crate = "exercises/token-bucket"

@@ -1,6 +1,6 @@
 //! # Exercise: load balancing
 //!
-//! Read `lessons/02-load-balancing.md` first. Then fill in the types below so
+//! Read `lessons/1-front-door/load-balancer.md` first. Then fill in the types below so
 //! that they honour the contract in `contracts/src/load_balancer.rs`
 //! (`cargo doc -p contracts --open` shows it nicely). Grade your work with
 //!

@@ -1,6 +1,6 @@
 //! # Exercise: rate limiting with a token bucket
 //!
-//! Read `lessons/01-rate-limiting.md` first. Then fill in the two types below
+//! Read `lessons/1-front-door/token-bucket.md` first. Then fill in the two types below
 //! so that they honour the contract in `contracts/src/token_bucket.rs`
 //! (`cargo doc -p contracts --open` shows it nicely). Grade your work with
 //!
