@@ -5,34 +5,45 @@
 //! restores, the hidden suite that grades it, and the suite's stages with their
 //! titles and hints (the grader shows hints one at a time).
 //!
-//! Loading is strict: an unknown key, a missing file, a duplicate slug or stage
-//! id, a `suite` with no module under `grader/suites/src/` is an error that
-//! names the file, line and column, because a typo in the catalogue should
-//! never silently drop a lesson, nor read later as the learner's compile
-//! error. (That the suite's stages are the catalogue's can only be known once
-//! the suite is built: the grader checks it then, with `runner list`.)
+//! **Convention over configuration.** Everything a lesson's slug `S` implies
+//! is derived from it, so a lesson says only what is particular to it:
+//!
+//! | what | derived | key that overrides it |
+//! | --- | --- | --- |
+//! | the lesson's markdown | the one `lessons/*/S.md` | `file` |
+//! | the learner's crate | `exercises/S` | `crate` |
+//! | the reference solution | `solutions/S` | `solution` |
+//! | the pristine stub | `exercises/.pristine/S` | `pristine` |
+//! | the hidden suite | `S` with `-` → `_` (`grader/suites/src/<suite>/`) | `suite` |
+//!
+//! A lesson has an exercise when it has stages (or an `[lesson.exercise]`
+//! table). A minimal lesson with an exercise is therefore:
 //!
 //! ```toml
 //! format_version = 1
 //! title = "System design, built"
 //!
 //! [[lesson]]
-//! slug = "token-bucket"
+//! slug = "token-bucket"                  # lessons/*/token-bucket.md, exercises/token-bucket, …
 //! title = "Rate limiting with a token bucket"
-//! file = "lessons/1-front-door/token-bucket.md"
-//!
-//! [lesson.exercise]
-//! crate = "exercises/token-bucket"
-//! solution = "solutions/token-bucket"
-//! pristine = "exercises/.pristine/token-bucket"
-//! suite = "token_bucket"          # grader/suites/src/token_bucket.rs
-//! simulation = false              # whether `cargo grader simulate` has one to run
 //!
 //! [[lesson.exercise.stage]]
 //! id = "starts-full"
 //! title = "starts full, allows exactly capacity"
 //! hints = ["A new bucket holds `capacity` tokens."]
 //! ```
+//!
+//! and `[lesson.exercise]` with `simulation = true` says the suite carries
+//! an ungraded simulation (`cargo grader simulate`).
+//!
+//! Loading is strict: an unknown key, a missing file, a duplicate slug or stage
+//! id, a suite with no module under `grader/suites/src/` is an error that
+//! names the file, line and column, because a typo in the catalogue should
+//! never silently drop a lesson, nor read later as the learner's compile
+//! error. A derived path that does not exist is reported at the lesson's
+//! `slug` line, with the path that was looked for. (That the suite's stages
+//! are the catalogue's can only be known once the suite is built: the grader
+//! checks it then, with `runner list`, and so does `cargo grader dev check`.)
 
 use std::collections::HashMap;
 use std::fmt;
@@ -52,8 +63,47 @@ pub const DEFAULT_STAGE_TIMEOUT_MS: u64 = 30_000;
 pub const FILE_NAME: &str = "course.toml";
 
 /// Where the suites live, relative to the workspace root: suite `x` is the
-/// module `x.rs` (or `x/mod.rs`) of the `grader-suites` crate.
+/// module `x/mod.rs` (or `x.rs`) of the `grader-suites` crate.
 pub const SUITES_DIR: &str = "grader/suites/src";
+
+/// Where the lessons live: one folder per part of the course, named
+/// `<n>-<part>` (`1-front-door`), holding `<slug>.md`.
+pub const LESSONS_DIR: &str = "lessons";
+
+/// The learner's crates: `exercises/<slug>`.
+pub const EXERCISES_DIR: &str = "exercises";
+
+/// The reference solutions: `solutions/<slug>`.
+pub const SOLUTIONS_DIR: &str = "solutions";
+
+/// The pristine stubs that `reset` restores: `exercises/.pristine/<slug>`.
+pub const PRISTINE_DIR: &str = "exercises/.pristine";
+
+/// What the convention derives from a slug, relative to the workspace root
+/// (each can be overridden in `course.toml`; see the crate's documentation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derived {
+    /// `exercises/<slug>`.
+    pub crate_dir: String,
+    /// `solutions/<slug>`.
+    pub solution_dir: String,
+    /// `exercises/.pristine/<slug>`.
+    pub pristine_dir: String,
+    /// The slug with `-` → `_`: a Rust module name.
+    pub suite: String,
+}
+
+impl Derived {
+    /// The conventional places of `slug`'s exercise.
+    pub fn of(slug: &str) -> Derived {
+        Derived {
+            crate_dir: format!("{EXERCISES_DIR}/{slug}"),
+            solution_dir: format!("{SOLUTIONS_DIR}/{slug}"),
+            pristine_dir: format!("{PRISTINE_DIR}/{slug}"),
+            suite: slug.replace('-', "_"),
+        }
+    }
+}
 
 /// A loaded, validated catalogue. Paths in it are absolute.
 #[derive(Debug, Clone)]
@@ -144,7 +194,9 @@ impl Catalog {
             if !is_slug(&slug) {
                 return Err(at(
                     lesson.slug.span(),
-                    format!("slug `{slug}` must be lowercase letters, digits and dashes"),
+                    format!(
+                        "slug `{slug}` must be kebab-case: lowercase letters and digits in words joined by single dashes, starting with a letter (`token-bucket`)"
+                    ),
                 ));
             }
             if let Some(first) = seen.get(&slug) {
@@ -152,10 +204,13 @@ impl Catalog {
                 return Err(at(lesson.slug.span(), format!("duplicate slug `{slug}` (first used on line {line})")));
             }
             seen.insert(slug.clone(), lesson.slug.span());
-            let file = existing(root, &lesson.file, "lesson file").map_err(|m| at(lesson.file.span(), m))?;
+            let file = match &lesson.file {
+                Some(file) => existing(root, file, "lesson file").map_err(|m| at(file.span(), m))?,
+                None => lesson_file(root, &slug).map_err(|m| at(lesson.slug.span(), m))?,
+            };
             let exercise = match lesson.exercise {
                 None => None,
-                Some(ex) => Some(exercise(root, ex).map_err(|(span, m)| at(span, m))?),
+                Some(ex) => Some(exercise(root, &lesson.slug, ex).map_err(|(span, m)| at(span, m))?),
             };
             lessons.push(Lesson { slug, title: lesson.title, file, exercise });
         }
@@ -180,20 +235,46 @@ impl Exercise {
     }
 }
 
-fn exercise(root: &Path, ex: RawExercise) -> Result<Exercise, (Range<usize>, String)> {
-    let crate_dir = existing(root, &ex.krate, "exercise crate").map_err(|m| (ex.krate.span(), m))?;
-    let solution_dir = existing(root, &ex.solution, "solution crate").map_err(|m| (ex.solution.span(), m))?;
-    let pristine_dir = existing(root, &ex.pristine, "pristine stub").map_err(|m| (ex.pristine.span(), m))?;
-    suite_module(root, ex.suite.get_ref()).map_err(|m| (ex.suite.span(), m))?;
+fn exercise(root: &Path, slug: &Spanned<String>, ex: RawExercise) -> Result<Exercise, (Range<usize>, String)> {
+    let derived = Derived::of(slug.get_ref());
+    // An explicit key is checked where it is written; a derived path at the
+    // slug that implies it, naming what was looked for.
+    let place = |key: &Option<Spanned<String>>, derived: &str, what: &str, name: &str| match key {
+        Some(k) => existing(root, k, what).map_err(|m| (k.span(), m)),
+        None => existing_derived(root, derived, what, slug.get_ref(), name).map_err(|m| (slug.span(), m)),
+    };
+    let crate_dir = place(&ex.krate, &derived.crate_dir, "exercise crate", "crate")?;
+    let solution_dir = place(&ex.solution, &derived.solution_dir, "solution crate", "solution")?;
+    let pristine_dir = place(&ex.pristine, &derived.pristine_dir, "pristine stub", "pristine")?;
+    let suite = match &ex.suite {
+        Some(suite) => {
+            suite_module(root, suite.get_ref()).map_err(|m| (suite.span(), m))?;
+            suite.get_ref().clone()
+        }
+        None => {
+            suite_module(root, &derived.suite).map_err(|m| {
+                (slug.span(), format!("{m} (the suite is derived from the slug; `suite = \"...\"` under [lesson.exercise] overrides it)"))
+            })?;
+            derived.suite
+        }
+    };
     if ex.stage.is_empty() {
-        return Err((ex.suite.span(), "an exercise needs at least one [[lesson.exercise.stage]]".into()));
+        return Err((
+            slug.span(),
+            format!("exercise `{}` needs at least one [[lesson.exercise.stage]]", slug.get_ref()),
+        ));
     }
     let mut ids: HashMap<String, usize> = HashMap::new();
     let mut stages = Vec::with_capacity(ex.stage.len());
     for stage in ex.stage {
         let id = stage.id.get_ref().clone();
         if !is_slug(&id) {
-            return Err((stage.id.span(), format!("stage id `{id}` must be lowercase letters, digits and dashes")));
+            return Err((
+                stage.id.span(),
+                format!(
+                    "stage id `{id}` must be kebab-case: lowercase letters and digits in words joined by single dashes, starting with a letter (`starts-full`)"
+                ),
+            ));
         }
         if ids.insert(id.clone(), stages.len()).is_some() {
             return Err((stage.id.span(), format!("duplicate stage id `{id}`")));
@@ -205,14 +286,41 @@ fn exercise(root: &Path, ex: RawExercise) -> Result<Exercise, (Range<usize>, Str
             timeout_ms: stage.timeout_ms.unwrap_or(DEFAULT_STAGE_TIMEOUT_MS),
         });
     }
-    Ok(Exercise {
-        crate_dir,
-        solution_dir,
-        pristine_dir,
-        suite: ex.suite.into_inner(),
-        simulation: ex.simulation,
-        stages,
-    })
+    Ok(Exercise { crate_dir, solution_dir, pristine_dir, suite, simulation: ex.simulation, stages })
+}
+
+/// The one `lessons/*/<slug>.md`: zero or two are an error that says so.
+fn lesson_file(root: &Path, slug: &str) -> Result<PathBuf, String> {
+    let lessons = root.join(LESSONS_DIR);
+    let entries = std::fs::read_dir(&lessons).map_err(|e| format!("cannot read {LESSONS_DIR}/: {e}"))?;
+    let mut found: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|e| e.path().join(format!("{slug}.md"))).filter(|p| p.is_file()).collect();
+    found.sort();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(format!(
+            "no lesson file for `{slug}`: looked for {LESSONS_DIR}/*/{slug}.md (a part folder such as {LESSONS_DIR}/1-front-door/); `file = \"...\"` overrides it"
+        )),
+        _ => {
+            let names: Vec<String> =
+                found.iter().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).collect();
+            Err(format!(
+                "two lesson files for `{slug}`: {}; keep one, or say which with `file = \"...\"`",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+fn existing_derived(root: &Path, rel: &str, what: &str, slug: &str, key: &str) -> Result<PathBuf, String> {
+    let path = root.join(rel);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{what} `{rel}` does not exist (derived from slug `{slug}`; `{key} = \"...\"` under [lesson.exercise] overrides it)"
+        ))
+    }
 }
 
 /// The suite's module file, which must exist: a `suite` that names none
@@ -227,9 +335,9 @@ fn suite_module(root: &Path, suite: &str) -> Result<PathBuf, String> {
         ));
     }
     let dir = root.join(SUITES_DIR);
-    let candidates = [dir.join(format!("{suite}.rs")), dir.join(suite).join("mod.rs")];
+    let candidates = [dir.join(suite).join("mod.rs"), dir.join(format!("{suite}.rs"))];
     candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        format!("suite `{suite}` does not exist: there is no {SUITES_DIR}/{suite}.rs nor {SUITES_DIR}/{suite}/mod.rs")
+        format!("suite `{suite}` does not exist: there is no {SUITES_DIR}/{suite}/mod.rs nor {SUITES_DIR}/{suite}.rs")
     })
 }
 
@@ -238,8 +346,13 @@ fn existing(root: &Path, rel: &Spanned<String>, what: &str) -> Result<PathBuf, S
     if path.exists() { Ok(path) } else { Err(format!("{what} `{}` does not exist", rel.get_ref())) }
 }
 
-fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+/// Whether `s` is a slug: kebab-case, that is lowercase ASCII letters and
+/// digits in words joined by single dashes, starting with a letter
+/// (`token-bucket`, `l4-proxy`). Lesson slugs and stage ids are slugs; a
+/// lesson's slug with `-` → `_` is then a Rust module name (its suite).
+pub fn is_slug(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 /// 1-based line and column of a byte offset.
@@ -296,7 +409,7 @@ struct RawCatalog {
 struct RawLesson {
     slug: Spanned<String>,
     title: String,
-    file: Spanned<String>,
+    file: Option<Spanned<String>>,
     exercise: Option<RawExercise>,
 }
 
@@ -304,10 +417,10 @@ struct RawLesson {
 #[serde(deny_unknown_fields)]
 struct RawExercise {
     #[serde(rename = "crate")]
-    krate: Spanned<String>,
-    solution: Spanned<String>,
-    pristine: Spanned<String>,
-    suite: Spanned<String>,
+    krate: Option<Spanned<String>>,
+    solution: Option<Spanned<String>>,
+    pristine: Option<Spanned<String>>,
+    suite: Option<Spanned<String>>,
     #[serde(default)]
     simulation: bool,
     #[serde(default)]
@@ -334,29 +447,31 @@ impl fmt::Display for Stage {
 mod tests {
     use super::*;
 
+    /// A course folder where lesson `a` has everything in its conventional
+    /// place, and an unconventional `ex`, `sol`, `pri` and suite `b` exist
+    /// for the overrides.
     fn fixture() -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
-        for d in ["lessons", "ex", "sol", "pri", SUITES_DIR] {
-            std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
+        let p = dir.path();
+        for d in ["lessons/1-part", "exercises/a", "solutions/a", "exercises/.pristine/a", "ex", "sol", "pri"] {
+            std::fs::create_dir_all(p.join(d)).expect("mkdir");
         }
-        std::fs::write(dir.path().join("lessons/a.md"), "# A").expect("write");
-        std::fs::write(dir.path().join(SUITES_DIR).join("a.rs"), "// suite a").expect("write");
+        for suite in ["a", "b"] {
+            std::fs::create_dir_all(p.join(SUITES_DIR).join(suite)).expect("mkdir");
+            std::fs::write(p.join(SUITES_DIR).join(suite).join("mod.rs"), "// suite").expect("write");
+        }
+        std::fs::write(p.join("lessons/1-part/a.md"), "# A").expect("write");
+        std::fs::write(p.join("lessons/other.md"), "# other").expect("write");
         dir
     }
 
+    /// Everything derived from the slug.
     const GOOD: &str = r#"format_version = 1
 title = "T"
 
 [[lesson]]
 slug = "a"
 title = "A"
-file = "lessons/a.md"
-
-[lesson.exercise]
-crate = "ex"
-solution = "sol"
-pristine = "pri"
-suite = "a"
 
 [[lesson.exercise.stage]]
 id = "one"
@@ -364,24 +479,52 @@ title = "first"
 hints = ["h1", "h2"]
 "#;
 
+    /// Everything overridden.
+    const EXPLICIT: &str = r#"format_version = 1
+title = "T"
+
+[[lesson]]
+slug = "a"
+title = "A"
+file = "lessons/other.md"
+
+[lesson.exercise]
+crate = "ex"
+solution = "sol"
+pristine = "pri"
+suite = "b"
+
+[[lesson.exercise.stage]]
+id = "one"
+title = "first"
+"#;
+
     fn parse(dir: &Path, text: &str) -> Result<Catalog, CatalogError> {
         Catalog::parse(dir, Path::new("course.toml"), text)
     }
 
-    fn error_text(text: &str) -> String {
-        let dir = fixture();
-        match parse(dir.path(), text) {
+    fn error_in(dir: &Path, text: &str) -> String {
+        match parse(dir, text) {
             Ok(_) => panic!("expected an error for:\n{text}"),
             Err(e) => e.to_string(),
         }
     }
 
+    fn error_text(text: &str) -> String {
+        error_in(fixture().path(), text)
+    }
+
     #[test]
-    fn a_good_catalogue_loads() {
+    fn a_good_catalogue_loads_with_everything_derived_from_the_slug() {
         let dir = fixture();
         let c = parse(dir.path(), GOOD).expect("valid");
         let (lesson, ex) = c.exercises().next().expect("one exercise");
         assert_eq!(lesson.slug, "a");
+        assert_eq!(lesson.file, dir.path().join("lessons/1-part/a.md"));
+        assert_eq!(ex.crate_dir, dir.path().join("exercises/a"));
+        assert_eq!(ex.solution_dir, dir.path().join("solutions/a"));
+        assert_eq!(ex.pristine_dir, dir.path().join("exercises/.pristine/a"));
+        assert_eq!(ex.suite, "a");
         assert_eq!(ex.stages[0].hints, ["h1", "h2"]);
         assert_eq!(ex.stages[0].timeout_ms, DEFAULT_STAGE_TIMEOUT_MS);
         assert_eq!(ex.stage("one").map(|(n, _)| n), Some(1));
@@ -389,22 +532,90 @@ hints = ["h1", "h2"]
     }
 
     #[test]
-    fn a_suite_without_a_module_is_located() {
-        let e = error_text(&GOOD.replace("suite = \"a\"", "suite = \"b\""));
+    fn every_derived_place_can_be_overridden() {
+        let dir = fixture();
+        let c = parse(dir.path(), EXPLICIT).expect("valid");
+        let (lesson, ex) = c.exercises().next().expect("one exercise");
+        assert_eq!(lesson.file, dir.path().join("lessons/other.md"));
+        assert_eq!(ex.crate_dir, dir.path().join("ex"));
+        assert_eq!(ex.solution_dir, dir.path().join("sol"));
+        assert_eq!(ex.pristine_dir, dir.path().join("pri"));
+        assert_eq!(ex.suite, "b");
+    }
+
+    #[test]
+    fn a_slug_with_dashes_derives_a_module_name() {
+        assert_eq!(
+            Derived::of("token-bucket"),
+            Derived {
+                crate_dir: "exercises/token-bucket".into(),
+                solution_dir: "solutions/token-bucket".into(),
+                pristine_dir: "exercises/.pristine/token-bucket".into(),
+                suite: "token_bucket".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_lesson_without_stages_is_reading_only() {
+        let dir = fixture();
+        let text = "format_version = 1\ntitle = \"T\"\n[[lesson]]\nslug = \"a\"\ntitle = \"A\"\n";
+        let c = parse(dir.path(), text).expect("valid");
+        assert!(c.lessons[0].exercise.is_none());
+        assert_eq!(c.exercises().count(), 0);
+    }
+
+    #[test]
+    fn a_derived_path_that_does_not_exist_names_the_slug_and_the_path() {
+        let dir = fixture();
+        std::fs::remove_dir_all(dir.path().join("solutions/a")).expect("rm");
+        assert_eq!(
+            error_in(dir.path(), GOOD),
+            "course.toml:5:8: solution crate `solutions/a` does not exist (derived from slug `a`; `solution = \"...\"` under [lesson.exercise] overrides it)"
+        );
+        std::fs::remove_dir_all(dir.path().join(SUITES_DIR).join("a")).expect("rm");
+        let e = error_in(
+            dir.path(),
+            &GOOD.replace("title = \"A\"", "title = \"A\"\n[lesson.exercise]\nsolution = \"sol\""),
+        );
         assert_eq!(
             e,
-            "course.toml:13:9: suite `b` does not exist: there is no grader/suites/src/b.rs nor grader/suites/src/b/mod.rs"
+            "course.toml:5:8: suite `a` does not exist: there is no grader/suites/src/a/mod.rs nor grader/suites/src/a.rs (the suite is derived from the slug; `suite = \"...\"` under [lesson.exercise] overrides it)"
         );
-        let e = error_text(&GOOD.replace("suite = \"a\"", "suite = \"token-bucket\""));
+    }
+
+    #[test]
+    fn the_lesson_file_is_the_one_in_a_part_folder() {
+        let dir = fixture();
+        std::fs::create_dir_all(dir.path().join("lessons/2-more")).expect("mkdir");
+        std::fs::write(dir.path().join("lessons/2-more/a.md"), "# again").expect("write");
+        assert_eq!(
+            error_in(dir.path(), GOOD),
+            "course.toml:5:8: two lesson files for `a`: lessons/1-part/a.md, lessons/2-more/a.md; keep one, or say which with `file = \"...\"`"
+        );
+        let e = error_in(dir.path(), &GOOD.replace("\"a\"", "\"zz\""));
+        assert_eq!(
+            e,
+            "course.toml:5:8: no lesson file for `zz`: looked for lessons/*/zz.md (a part folder such as lessons/1-front-door/); `file = \"...\"` overrides it"
+        );
+    }
+
+    #[test]
+    fn an_explicit_suite_without_a_module_is_located() {
+        let e = error_text(&EXPLICIT.replace("suite = \"b\"", "suite = \"c\""));
+        assert_eq!(
+            e,
+            "course.toml:13:9: suite `c` does not exist: there is no grader/suites/src/c/mod.rs nor grader/suites/src/c.rs"
+        );
+        let e = error_text(&EXPLICIT.replace("suite = \"b\"", "suite = \"token-bucket\""));
         assert!(e.starts_with("course.toml:13:9: suite `token-bucket` must be a module name"), "{e}");
     }
 
     #[test]
-    fn a_suite_may_be_a_folder_and_declare_a_simulation() {
+    fn a_suite_may_be_a_file_and_declare_a_simulation() {
         let dir = fixture();
-        std::fs::create_dir_all(dir.path().join(SUITES_DIR).join("b")).expect("mkdir");
-        std::fs::write(dir.path().join(SUITES_DIR).join("b/mod.rs"), "").expect("write");
-        let text = GOOD.replace("suite = \"a\"", "suite = \"b\"\nsimulation = true");
+        std::fs::write(dir.path().join(SUITES_DIR).join("c.rs"), "").expect("write");
+        let text = EXPLICIT.replace("suite = \"b\"", "suite = \"c\"\nsimulation = true");
         let c = parse(dir.path(), &text).expect("valid");
         assert!(c.exercises().next().expect("one exercise").1.simulation);
     }
@@ -417,16 +628,36 @@ hints = ["h1", "h2"]
     }
 
     #[test]
-    fn a_missing_lesson_file_names_its_line() {
-        let e = error_text(&GOOD.replace("lessons/a.md", "lessons/nope.md"));
+    fn a_missing_explicit_path_names_its_line() {
+        let e = error_text(&EXPLICIT.replace("lessons/other.md", "lessons/nope.md"));
         assert_eq!(e, "course.toml:7:8: lesson file `lessons/nope.md` does not exist");
+        let e = error_text(&EXPLICIT.replace("crate = \"ex\"", "crate = \"exx\""));
+        assert_eq!(e, "course.toml:10:9: exercise crate `exx` does not exist");
+    }
+
+    #[test]
+    fn an_exercise_without_stages_is_refused_at_its_slug() {
+        let text = "format_version = 1\ntitle = \"T\"\n[[lesson]]\nslug = \"a\"\ntitle = \"A\"\n[lesson.exercise]\n";
+        assert_eq!(error_text(text), "course.toml:4:8: exercise `a` needs at least one [[lesson.exercise.stage]]");
     }
 
     #[test]
     fn a_duplicate_slug_points_at_both() {
-        let second = "\n[[lesson]]\nslug = \"a\"\ntitle = \"again\"\nfile = \"lessons/a.md\"\n";
+        let second = "\n[[lesson]]\nslug = \"a\"\ntitle = \"again\"\n";
         let e = error_text(&format!("{GOOD}{second}"));
-        assert_eq!(e, "course.toml:21:8: duplicate slug `a` (first used on line 5)");
+        assert_eq!(e, "course.toml:14:8: duplicate slug `a` (first used on line 5)");
+    }
+
+    #[test]
+    fn slugs_are_kebab_case() {
+        for good in ["a", "token-bucket", "l4-proxy", "x2"] {
+            assert!(is_slug(good), "{good}");
+        }
+        for bad in ["", "-a", "a-", "a--b", "A", "4a", "a_b", "a b", "é"] {
+            assert!(!is_slug(bad), "{bad:?}");
+        }
+        let e = error_text(&GOOD.replace("slug = \"a\"", "slug = \"Token_Bucket\""));
+        assert!(e.starts_with("course.toml:5:8: slug `Token_Bucket` must be kebab-case"), "{e}");
     }
 
     #[test]
