@@ -1,7 +1,8 @@
 //! The reference token bucket against the `governor` crate (GCRA).
 //!
 //! Run with
-//! `cargo bench -p token-bucket-solution --bench vs_governor -- --warm-up-time 1 --measurement-time 3`.
+//! `cargo bench --manifest-path solutions/token-bucket/peers/Cargo.toml -- --warm-up-time 1 --measurement-time 3`
+//! (a workspace of its own: see `src/lib.rs`).
 //!
 //! # What is compared, and why it is fair
 //!

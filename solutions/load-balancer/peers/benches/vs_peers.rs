@@ -1,7 +1,8 @@
 //! The reference load balancer against light peer crates from crates.io.
 //!
 //! Run with
-//! `cargo bench -p load-balancer-solution --bench vs_peers -- --warm-up-time 1 --measurement-time 3`.
+//! `cargo bench --manifest-path solutions/load-balancer/peers/Cargo.toml -- --warm-up-time 1 --measurement-time 3`
+//! (a workspace of its own: see `src/lib.rs`).
 //!
 //! # The peers
 //!
