@@ -13,6 +13,10 @@
 //! Time is always injected. No contract method reads the wall clock: it receives
 //! `now` from its caller. That is what lets a suite test a one-hour refill in a
 //! microsecond, and replay any failure from its seed.
+//!
+//! Each module lists, in its own documentation, what the exercise's crate
+//! must export (the names the grader links against). The modules are found
+//! by `build.rs`: every `src/<exercise>.rs` is one, so adding an exercise
+//! edits no line here.
 
-pub mod load_balancer;
-pub mod token_bucket;
+include!(concat!(env!("OUT_DIR"), "/contracts.rs"));

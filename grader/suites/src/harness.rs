@@ -187,7 +187,7 @@ pub fn catch_expected_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> 
 
 fn install_panic_hook() {
     panic::set_hook(Box::new(|info| {
-        let message = payload_text(info.payload());
+        let message = panic_message(info.payload());
         let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
         let here = PanicReport { message, location };
         if EXPECTING_PANIC.with(Cell::get) {
@@ -208,13 +208,151 @@ fn install_panic_hook() {
     }));
 }
 
-fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+/// The message of a panic's payload (`panic!("…")` carries a `&str` or a
+/// `String`; anything else is named as such). The one way the suites read a
+/// panic they caught.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {
         s.clone()
     } else {
-        "panic with a non-string payload".to_string()
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+/// Whether a panic message is a `todo!()` or `unimplemented!()`: code the
+/// learner has not written yet, which reads "not implemented yet", never as
+/// a crash.
+pub fn is_not_implemented(message: &str) -> bool {
+    message.starts_with("not yet implemented") || message.starts_with("not implemented")
+}
+
+/// What [`catch_panic`] caught.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caught {
+    /// A `todo!()`: pass it on with [`Caught::raise`] so that the stage reads
+    /// "not implemented yet".
+    NotImplemented(String),
+    /// Any other panic, with its message.
+    Panicked(String),
+}
+
+impl Caught {
+    /// The panic's message.
+    pub fn message(&self) -> &str {
+        match self {
+            Caught::NotImplemented(m) | Caught::Panicked(m) => m,
+        }
+    }
+
+    /// Panics again with the same message (the report still shows the
+    /// learner's line: see [`catch_expected_panic`]).
+    pub fn raise(&self) -> ! {
+        panic!("{}", self.message())
+    }
+}
+
+/// Runs implementation code `f` whose panic the suite turns into a verdict
+/// of its own (a failure that explains it, or a "not implemented" cell of a
+/// simulation) rather than a crash of the stage.
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, Caught> {
+    catch_expected_panic(f).map_err(|payload| {
+        let message = panic_message(payload.as_ref());
+        if is_not_implemented(&message) { Caught::NotImplemented(message) } else { Caught::Panicked(message) }
+    })
+}
+
+/// The bounded story of a long sequence of calls checked one by one against
+/// a model: the first calls and the most recent ones are kept (a stage may
+/// make a million calls), and they are formatted only when a check fails.
+///
+/// A suite records each step it checked (a call and the answer it accepted)
+/// with [`Story::check`]; on the first disagreement, the failure it builds
+/// tells the story with [`Story::tell`]: the first steps, how many agreed in
+/// between, the last steps, and then the call that went wrong.
+#[derive(Debug, Clone)]
+pub struct Story<S> {
+    first: Vec<S>,
+    recent: std::collections::VecDeque<S>,
+    told: usize,
+    keep: usize,
+}
+
+impl<S> Default for Story<S> {
+    fn default() -> Self {
+        Story::keeping(Story::<S>::SHOWN)
+    }
+}
+
+impl<S> Story<S> {
+    /// Steps kept from the start and from the end, unless told otherwise.
+    pub const SHOWN: usize = 6;
+
+    /// An empty story that keeps [`Story::SHOWN`] steps at each end.
+    pub fn new() -> Story<S> {
+        Story::default()
+    }
+
+    /// An empty story that keeps `keep` steps at each end.
+    pub fn keeping(keep: usize) -> Story<S> {
+        Story {
+            first: Vec::with_capacity(keep),
+            recent: std::collections::VecDeque::with_capacity(keep),
+            told: 0,
+            keep,
+        }
+    }
+
+    /// Records one step.
+    pub fn record(&mut self, step: S) {
+        if self.first.len() < self.keep {
+            self.first.push(step);
+        } else {
+            if self.recent.len() == self.keep {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(step);
+        }
+        self.told += 1;
+    }
+
+    /// Records `step` when the implementation agreed with the model;
+    /// otherwise the failure `mismatch` builds from the story so far (which
+    /// does not hold `step`: the failure shows it as "then …").
+    pub fn check(&mut self, agree: bool, step: S, mismatch: impl FnOnce(&Self) -> Failure) -> Result<(), Failure> {
+        if agree {
+            self.record(step);
+            Ok(())
+        } else {
+            Err(mismatch(self))
+        }
+    }
+
+    /// Steps recorded so far.
+    pub fn len(&self) -> usize {
+        self.told
+    }
+
+    /// Whether no step was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.told == 0
+    }
+
+    /// The story, one step a line (`show` formats one), lines joined by
+    /// `"\n  "` to sit under a failure's situation; the steps between the
+    /// first and the last kept are counted, not shown.
+    pub fn tell(&self, show: impl Fn(&S) -> String) -> String {
+        if self.told == 0 {
+            return "(no earlier calls)".into();
+        }
+        let mut lines: Vec<String> = self.first.iter().map(&show).collect();
+        let skipped = self.told - self.first.len() - self.recent.len();
+        if skipped > 0 {
+            lines.push(format!("… {skipped} more calls, every answer as expected …"));
+        }
+        lines.extend(self.recent.iter().map(&show));
+        lines.join("\n  ")
     }
 }
 
@@ -303,7 +441,7 @@ fn report(nonce: &str, body: impl FnOnce(&Ctx) -> StageOutcome, seed: u64) -> ! 
             let report = FIRST_PANIC.lock().unwrap_or_else(|p| p.into_inner()).take();
             // No hook saw it: a caught panic resumed with `resume_unwind`.
             let report = report.unwrap_or_else(|| {
-                let message = payload_text(payload.as_ref());
+                let message = panic_message(payload.as_ref());
                 match CAUGHT.with(|c| c.borrow_mut().take()) {
                     Some(caught) if caught.message == message => caught,
                     _ => PanicReport { message, location: None },

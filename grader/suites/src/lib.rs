@@ -12,8 +12,8 @@ pub mod harness;
 pub mod load_balancer;
 pub mod load_balancer_baseline;
 pub mod load_balancer_simulation;
-pub mod token_bucket;
-pub mod token_bucket_baseline;
+
+include!(concat!(env!("OUT_DIR"), "/suites.rs"));
 
 /// The `main` of a runner: `suites::runner!(token_bucket, subject, reference);`
 /// where `subject` and `reference` are the crates to grade and to compare

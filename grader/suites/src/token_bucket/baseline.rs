@@ -5,8 +5,8 @@
 //! bucket is a level and the instant of its last refill, in exact `u128`
 //! units; the keyed limiter is one `Mutex` around a `std` `HashMap` keyed by
 //! `String`, swept of full buckets whenever it has doubled since the last
-//! sweep. A learner's code passes the speed figures when it is at least a
-//! quarter as fast as this; the tuned reference (GCRA, 64 shards, a
+//! sweep. A learner's code passes the speed figures when it is at least
+//! [`SPEED_THRESHOLD`](crate::bench::SPEED_THRESHOLD) times as fast as this; the tuned reference (GCRA, 64 shards, a
 //! hash-once table) is shown beside it as a stretch goal, not graded.
 //!
 //! It passes every stage of the suite (the `control` crate in
