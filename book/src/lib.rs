@@ -25,6 +25,7 @@ mod render;
 mod serve;
 mod site;
 mod slug;
+mod stages;
 
 use std::fmt;
 use std::io;
@@ -69,6 +70,25 @@ impl fmt::Display for BrokenLink {
     }
 }
 
+/// A fact about a stage that a lesson states and the catalogue contradicts (a
+/// stage table without a row for a stage, a sample report with a stale stage
+/// number), or a stage directive that cannot be rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageProblem {
+    /// The lesson file, relative to the course root when inside it.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong, and what course.toml says.
+    pub message: String,
+}
+
+impl fmt::Display for StageProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
 /// Why the book could not be built, checked or served.
 #[derive(Debug, thiserror::Error)]
 pub enum BookError {
@@ -83,6 +103,9 @@ pub enum BookError {
     /// Some lessons link to files, lessons or anchors that do not exist.
     #[error("{} broken link{} in the lessons:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, list(.0))]
     BrokenLinks(Vec<BrokenLink>),
+    /// Some lessons state stage facts that disagree with `course.toml`.
+    #[error("{} stage fact{} in the lessons disagree{} with course.toml:\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, if .0.len() == 1 { "s" } else { "" }, list(.0))]
+    Stages(Vec<StageProblem>),
     /// The server could not listen.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -99,8 +122,8 @@ impl BookError {
     }
 }
 
-fn list(broken: &[BrokenLink]) -> String {
-    broken.iter().map(|b| format!("  {b}")).collect::<Vec<_>>().join("\n")
+fn list(items: &[impl fmt::Display]) -> String {
+    items.iter().map(|b| format!("  {b}")).collect::<Vec<_>>().join("\n")
 }
 
 /// Checks every relative link and image of every lesson: the file exists

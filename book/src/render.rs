@@ -41,31 +41,52 @@ pub(crate) fn index_page(site: &Site) -> String {
          then you build it in <code>exercises/</code> and the grader checks it, stage by stage.</p>",
         if count == 1 { "" } else { "s" }
     );
-    main.push_str("<ol class=\"lesson-list\">\n");
-    for (n, page) in site.pages.iter().enumerate() {
-        let _ = write!(
-            main,
-            "<li><a class=\"lesson-link\" href=\"{}.html\"><span class=\"num\">{:02}</span> {}</a>",
-            escape(&page.slug),
-            n + 1,
-            escape(&page.title)
-        );
-        if let Some(summary) = &page.analysis.summary {
-            let _ = write!(main, "\n<p>{}</p>", escape(&shorten(summary, 320)));
+    for (part, lessons) in parts(site) {
+        if let Some(part) = part {
+            let _ = writeln!(main, "<h2 class=\"part\">{}</h2>", escape(part));
         }
-        if let Some(ex) = &page.exercise {
+        let _ = writeln!(main, "<ol class=\"lesson-list\" start=\"{}\">", lessons.start + 1);
+        for n in lessons {
+            let page = &site.pages[n];
             let _ = write!(
                 main,
-                "\n<p class=\"meta\">Exercise: <code>{}</code> · {} stage{}</p>",
-                escape(&ex.crate_dir),
-                ex.stages,
-                if ex.stages == 1 { "" } else { "s" }
+                "<li><a class=\"lesson-link\" href=\"{}.html\"><span class=\"num\">{:02}</span> {}</a>",
+                escape(&page.slug),
+                n + 1,
+                escape(&page.title)
             );
+            if let Some(summary) = &page.analysis.summary {
+                let _ = write!(main, "\n<p>{}</p>", escape(&shorten(summary, 320)));
+            }
+            if let Some(ex) = &page.exercise {
+                let _ = write!(
+                    main,
+                    "\n<p class=\"meta\">Exercise: <code>{}</code> · {} stage{}</p>",
+                    escape(&ex.crate_dir),
+                    ex.stages,
+                    if ex.stages == 1 { "" } else { "s" }
+                );
+            }
+            main.push_str("</li>\n");
         }
-        main.push_str("</li>\n");
+        main.push_str("</ol>\n");
     }
-    main.push_str("</ol>\n</article>\n");
+    main.push_str("</article>\n");
     frame(site, None, &site.title, &main)
+}
+
+/// The lessons in catalogue order, cut into runs of the same part (a part
+/// folder that comes back later in the catalogue starts a new run).
+fn parts(site: &Site) -> Vec<(Option<&str>, std::ops::Range<usize>)> {
+    let mut runs: Vec<(Option<&str>, std::ops::Range<usize>)> = Vec::new();
+    for (i, page) in site.pages.iter().enumerate() {
+        let part = page.part.as_deref();
+        match runs.last_mut() {
+            Some((last, range)) if *last == part => range.end = i + 1,
+            _ => runs.push((part, i..i + 1)),
+        }
+    }
+    runs
 }
 
 /// The page around `main`: head, top bar, sidebar.
@@ -96,26 +117,32 @@ fn sidebar(site: &Site, current: Option<usize>) -> String {
         "<nav id=\"nav\" class=\"sidebar\" aria-label=\"Lessons\">\n<a class=\"book-title\" href=\"index.html\">{}</a>\n<ol class=\"lessons\">",
         escape(&site.title)
     );
-    for (i, page) in site.pages.iter().enumerate() {
-        let is_current = current == Some(i);
-        let _ = write!(
-            nav,
-            "<li><a href=\"{}.html\"{}>{}</a>",
-            escape(&page.slug),
-            if is_current { " class=\"current\" aria-current=\"page\"" } else { "" },
-            escape(&page.title)
-        );
-        if is_current {
-            let sections: Vec<_> = page.analysis.headings.iter().filter(|h| h.level == HeadingLevel::H2).collect();
-            if !sections.is_empty() {
-                nav.push_str("\n<ol class=\"toc\">");
-                for h in sections {
-                    let _ = write!(nav, "<li><a href=\"#{}\">{}</a></li>", escape(&h.id), escape(&h.text));
-                }
-                nav.push_str("</ol>");
-            }
+    for (part, lessons) in parts(site) {
+        if let Some(part) = part {
+            let _ = writeln!(nav, "<li class=\"part\">{}</li>", escape(part));
         }
-        nav.push_str("</li>\n");
+        for i in lessons {
+            let page = &site.pages[i];
+            let is_current = current == Some(i);
+            let _ = write!(
+                nav,
+                "<li><a href=\"{}.html\"{}>{}</a>",
+                escape(&page.slug),
+                if is_current { " class=\"current\" aria-current=\"page\"" } else { "" },
+                escape(&page.title)
+            );
+            if is_current {
+                let sections: Vec<_> = page.analysis.headings.iter().filter(|h| h.level == HeadingLevel::H2).collect();
+                if !sections.is_empty() {
+                    nav.push_str("\n<ol class=\"toc\">");
+                    for h in sections {
+                        let _ = write!(nav, "<li><a href=\"#{}\">{}</a></li>", escape(&h.id), escape(&h.text));
+                    }
+                    nav.push_str("</ol>");
+                }
+            }
+            nav.push_str("</li>\n");
+        }
     }
     nav.push_str("</ol>\n</nav>\n");
     nav

@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use catalog::Catalog;
 
 use crate::markdown::{self, Analysis};
-use crate::{BookError, BrokenLink};
+use crate::{BookError, BrokenLink, StageProblem, stages};
 
 /// One lesson, read.
 pub(crate) struct Page {
@@ -21,7 +21,13 @@ pub(crate) struct Page {
     pub title: String,
     /// Absolute, normalised.
     pub file: PathBuf,
+    /// The part of the course the lesson belongs to, from its folder
+    /// (`lessons/1-front-door/x.md` → "Front door"); `None` directly in `lessons/`.
+    pub part: Option<String>,
+    /// The markdown with its stage tables rendered from the catalogue (same lines as the file).
     pub text: String,
+    /// Stage facts the lesson gets wrong.
+    pub problems: Vec<stages::Problem>,
     pub analysis: Analysis,
     pub exercise: Option<ExerciseInfo>,
 }
@@ -59,7 +65,11 @@ impl Site {
         let mut pages = Vec::with_capacity(catalog.lessons.len());
         for lesson in &catalog.lessons {
             let file = normalize(&root.join(&lesson.file));
-            let text = std::fs::read_to_string(&file).map_err(|e| BookError::io(&file, e))?;
+            let source = std::fs::read_to_string(&file).map_err(|e| BookError::io(&file, e))?;
+            let facts = lesson.exercise.as_ref().map(|ex| ex.stages.as_slice());
+            let (text, mut problems) = stages::expand(&source, facts);
+            problems.extend(stages::check_samples(&source, facts));
+            problems.sort_by_key(|p| p.line);
             let analysis = markdown::analyze(&text);
             let exercise = lesson.exercise.as_ref().map(|ex| ExerciseInfo {
                 crate_dir: slash_path(
@@ -67,7 +77,18 @@ impl Site {
                 ),
                 stages: ex.stages.len(),
             });
-            pages.push(Page { slug: lesson.slug.clone(), title: lesson.title.clone(), file, text, analysis, exercise });
+            let lessons_dir = root.join("lessons");
+            let part = file.parent().filter(|dir| dir.parent() == Some(lessons_dir.as_path())).and_then(part_name);
+            pages.push(Page {
+                slug: lesson.slug.clone(),
+                title: lesson.title.clone(),
+                file,
+                part,
+                text,
+                problems,
+                analysis,
+                exercise,
+            });
         }
         Ok(Site { title: catalog.title.clone(), lessons_dir: root.join("lessons"), root, pages })
     }
@@ -77,8 +98,23 @@ impl Site {
         path.strip_prefix(&self.root).map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
     }
 
-    /// Every broken link of every lesson, in lesson then line order.
+    /// Stage facts a lesson gets wrong, then every broken link of every
+    /// lesson, in lesson then line order.
     pub fn check(&self) -> Result<(), BookError> {
+        let stale: Vec<StageProblem> = self
+            .pages
+            .iter()
+            .flat_map(|page| {
+                page.problems.iter().map(|p| StageProblem {
+                    file: self.display(&page.file),
+                    line: p.line,
+                    message: p.message.clone(),
+                })
+            })
+            .collect();
+        if !stale.is_empty() {
+            return Err(BookError::Stages(stale));
+        }
         let mut broken = Vec::new();
         for (i, page) in self.pages.iter().enumerate() {
             for link in &page.analysis.links {
@@ -179,6 +215,20 @@ impl Site {
     }
 }
 
+/// The part a folder of `lessons/` holds: `1-front-door` → "Front door".
+/// A folder not named `<n>-<part>` is no part.
+fn part_name(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_str()?;
+    let (number, words) = name.split_once('-')?;
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || words.is_empty() {
+        return None;
+    }
+    let words = words.replace('-', " ");
+    let mut chars = words.chars();
+    let first = chars.next()?;
+    Some(first.to_uppercase().chain(chars).collect())
+}
+
 /// A link with a scheme (`https:`, `mailto:`, …) or protocol-relative (`//host`).
 fn is_external(target: &str) -> bool {
     if target.starts_with("//") {
@@ -250,6 +300,15 @@ fn percent_encode_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_folders_name_their_part() {
+        assert_eq!(part_name(Path::new("/c/lessons/1-front-door")).as_deref(), Some("Front door"));
+        assert_eq!(part_name(Path::new("/c/lessons/12-data")).as_deref(), Some("Data"));
+        for no_part in ["/c/lessons/assets", "/c/lessons/front-door", "/c/lessons/1-", "/c/lessons/x1-a"] {
+            assert_eq!(part_name(Path::new(no_part)), None, "{no_part}");
+        }
+    }
 
     #[test]
     fn normalize_is_lexical() {
