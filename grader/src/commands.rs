@@ -87,6 +87,22 @@ impl Ctx {
         Ok((lesson, ex))
     }
 
+    /// The exercise named, or else the one in progress: the exercise
+    /// `status` points at ([`crate::progress::Progress::in_progress`]), or
+    /// the first one when every exercise is complete. `hint` and `watch`
+    /// default the same way.
+    fn exercise_or_current(&self, slug: Option<&str>) -> anyhow::Result<String> {
+        if let Some(slug) = slug {
+            return Ok(slug.to_string());
+        }
+        let progress = self.store.load()?;
+        progress
+            .in_progress(&self.catalog)
+            .or_else(|| self.catalog.exercises().next())
+            .map(|(l, _)| l.slug.clone())
+            .context("the course has no exercise")
+    }
+
     fn rel(&self, p: &Path) -> String {
         p.strip_prefix(&self.catalog.root).unwrap_or(p).display().to_string()
     }
@@ -266,8 +282,10 @@ pub fn status(ctx: &Ctx) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// `hint`: the next hint of the first stage not passed, one at a time.
-pub fn hint(ctx: &Ctx, slug: &str) -> anyhow::Result<bool> {
+/// `hint`: the next hint of the first stage not passed, one at a time; of
+/// the exercise in progress unless one is named.
+pub fn hint(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
+    let slug = &ctx.exercise_or_current(slug)?;
     let (_, ex) = ctx.exercise(slug)?;
     let mut progress = ctx.store.load()?;
     let entry = progress.exercise.entry(slug.to_string()).or_default();
@@ -411,17 +429,10 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `watch`: grade, then grade again after each save. Runs until interrupted.
+/// `watch`: grade, then grade again after each save, the exercise in
+/// progress unless one is named. Runs until interrupted.
 pub fn watch(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
-    let progress = ctx.store.load()?;
-    let slug = match slug {
-        Some(s) => s.to_string(),
-        None => progress
-            .in_progress(&ctx.catalog)
-            .or_else(|| ctx.catalog.exercises().next())
-            .map(|(l, _)| l.slug.clone())
-            .context("the course has no exercise")?,
-    };
+    let slug = ctx.exercise_or_current(slug)?;
     let (_, ex) = ctx.exercise(&slug)?;
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(tx)?;
@@ -529,6 +540,59 @@ pub fn simulate(ctx: &Ctx, slug: &str, seed: Option<u64>, reference: bool) -> an
             Ok(false)
         }
     }
+}
+
+/// `dev check`: every check of [`crate::dev::check`], one line per problem
+/// naming its file; `Ok(false)` (exit 1) if there is any.
+pub fn dev_check(root: &Path, options: crate::dev::Options) -> anyhow::Result<bool> {
+    if options.build {
+        note!("dev check: building each exercise's reference runner to read its stage list…");
+    }
+    let checked = crate::dev::check(root, options);
+    for problem in &checked.problems {
+        outln!("{problem}");
+    }
+    let crate::dev::Counts { exercises, stages, mutants } = checked.counts;
+    let skipped: Vec<&str> =
+        [(!options.build, "stage lists of the built suites"), (!options.stubs_as_shipped, "stubs")]
+            .into_iter()
+            .filter_map(|(skip, what)| skip.then_some(what))
+            .collect();
+    let skipped = if skipped.is_empty() { String::new() } else { format!(" (not checked: {})", skipped.join(", ")) };
+    match checked.problems.len() {
+        0 => outln!(
+            "dev check: the course agrees with itself: {exercises} exercises, {stages} stages, {mutants} mutants{skipped}."
+        ),
+        n => outln!("dev check: {n} problem{} in {exercises} exercises{skipped}.", if n == 1 { "" } else { "s" }),
+    }
+    Ok(checked.problems.is_empty())
+}
+
+/// `dev readme`: rewrite README.md's lesson table from the catalogue.
+pub fn dev_readme(ctx: &Ctx) -> anyhow::Result<bool> {
+    let changed = crate::dev::write_readme_table(&ctx.catalog)?;
+    outln!(
+        "{}",
+        if changed {
+            "README.md: lesson table rewritten from course.toml."
+        } else {
+            "README.md: lesson table already current."
+        }
+    );
+    Ok(true)
+}
+
+/// `new`: scaffold an exercise (see [`crate::scaffold`]) and list what it wrote.
+pub fn new(ctx: &Ctx, slug: &str, title: Option<&str>, part: Option<&str>) -> anyhow::Result<bool> {
+    let written = crate::scaffold::new(&ctx.catalog, slug, title, part)?;
+    outln!("Scaffolded exercise `{slug}`:");
+    for path in &written {
+        outln!("  {}", ctx.rel(path));
+    }
+    outln!(
+        "\nNext: write the contract, the lesson and the stages; then `cargo grader dev check` and `cargo grade {slug} --reference`."
+    );
+    Ok(true)
 }
 
 #[cfg(test)]

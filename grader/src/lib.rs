@@ -12,14 +12,18 @@
 //! - [`isolate`] runs one stage in a limited child process;
 //! - [`grade`] turns what happened into a [`report::Report`] that teaches;
 //! - [`progress`] remembers what passed and which hints were shown;
-//! - [`commands`] implements the subcommands on top of those.
+//! - [`commands`] implements the subcommands on top of those;
+//! - [`dev`] and [`scaffold`] are for the course's authors: the self-check
+//!   (`cargo grader dev check`) and `cargo grader new`.
 
 pub mod commands;
+pub mod dev;
 pub mod grade;
 pub mod isolate;
 pub mod progress;
 pub mod report;
 pub mod runner;
+pub mod scaffold;
 
 use std::path::{Path, PathBuf};
 

@@ -11,7 +11,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use grader::commands::{self, Ctx, GradeArgs, OutputClosed};
 
 /// The exit status, as `--help` shows it.
@@ -22,10 +22,19 @@ const EXIT_STATUS: &str = "Exit status:
      grader (an unknown exercise or stage, a suite that does not match), an
      I/O error, or its output was closed before it finished";
 
+/// The learner's loop, as `--help` shows it.
+const LOOP: &str = "The learner's loop:
+  cargo grader status             where you are, and the lesson to read next
+  cargo grader book               the lessons as a local book (open the printed address)
+  cargo grade EXERCISE            grade your crate (exercises/EXERCISE) after each edit,
+                                  until every stage passes
+  cargo grader hint               stuck? the next hint for the stage you are on
+  cargo grader compare EXERCISE   done: your code beside the reference, benchmarked";
+
 /// The course's grader: hidden staged suites, run isolated, that tell you what
 /// to fix next.
 #[derive(Debug, Parser)]
-#[command(name = "grader", version, about, long_about = None, after_help = EXIT_STATUS)]
+#[command(name = "grader", bin_name = "cargo grader", version, about, long_about = None)]
 struct Cli {
     /// The course workspace (default: the nearest folder holding course.toml).
     #[arg(long, global = true, hide = true)]
@@ -36,20 +45,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Your progress: each lesson, its stages passed, what to do next.
+    /// Your progress: each lesson, its stages passed, what to do next (the
+    /// default).
     Status,
     /// Grade an exercise (or all of them) against its hidden suite.
     #[command(after_help = EXIT_STATUS)]
     Grade(GradeArgs),
     /// Re-grade every time you save.
     Watch {
-        /// The exercise (default: the first one not yet complete).
+        /// The exercise (default: the one in progress, as `status` shows it).
         exercise: Option<String>,
     },
     /// Show the next hint for the first stage you have not passed.
     Hint {
-        /// The exercise.
-        exercise: String,
+        /// The exercise (default: the one in progress, as `status` shows it).
+        exercise: Option<String>,
     },
     /// Print the reference solution.
     Solution {
@@ -90,6 +100,47 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// For the course's authors: scaffold a new exercise (contract, stub and
+    /// pristine copy, reference, suite with one stage, mutants with a
+    /// control, lesson skeleton, catalogue entry) that passes `dev check`.
+    #[command(hide = true)]
+    New {
+        /// The exercise's slug, in kebab-case (`consistent-hashing`).
+        slug: String,
+        /// The lesson's title (default: the slug in words).
+        #[arg(long)]
+        title: Option<String>,
+        /// The part of the course, a folder of lessons/ with or without its
+        /// number (`data` or `2-data`; default: the last lesson's part).
+        #[arg(long)]
+        part: Option<String>,
+    },
+    /// For the course's authors: checks that the course's pieces agree.
+    #[command(hide = true)]
+    Dev {
+        #[command(subcommand)]
+        action: DevAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevAction {
+    /// Catalogue ⇄ workspace members ⇄ suites ⇄ stage lists, stubs ⇄
+    /// pristine copies, mutants ⇄ their crates, a mutant for every stage, a
+    /// control for every exercise, README ⇄ catalogue. One line per problem;
+    /// exit 1 if there is any.
+    Check {
+        /// Do not build the reference runners (skips the check of the
+        /// suites' stage lists against course.toml).
+        #[arg(long)]
+        no_build: bool,
+        /// Do not compare the stubs with their pristine copies (in a
+        /// checkout where someone has worked on the exercises).
+        #[arg(long)]
+        no_stubs: bool,
+    },
+    /// Rewrite README.md's lesson table from course.toml.
+    Readme,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,7 +156,10 @@ enum BookAction {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -118,22 +172,69 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parses the command line with `--help` showing each command as the
+/// learner types it (`cargo grader status`, `cargo grade EXERCISE`), then
+/// the learner's loop and the exit status.
+fn parse() -> Result<Cli, clap::Error> {
+    let command = Cli::command();
+    let list = typed_commands(&command);
+    let template = format!(
+        "{{about-with-newline}}\n{{usage-heading}} {{usage}}\n\nCommands:\n{list}\nOptions:\n{{options}}\n\n{LOOP}\n\n{EXIT_STATUS}"
+    );
+    let mut matches = command.help_template(template).try_get_matches()?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+/// One line per visible command: as typed, then what it does.
+fn typed_commands(command: &clap::Command) -> String {
+    let rows: Vec<(String, String)> = command
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| {
+            let typed = match c.get_name() {
+                // The cargo alias the README teaches.
+                "grade" => "cargo grade".to_string(),
+                name => format!("cargo grader {name}"),
+            };
+            let args: String = c
+                .get_positionals()
+                .map(|a| {
+                    let name = a.get_id().as_str().to_uppercase();
+                    if a.is_required_set() { format!(" {name}") } else { format!(" [{name}]") }
+                })
+                .collect();
+            let about = c.get_about().map(|a| a.to_string()).unwrap_or_default();
+            (format!("{typed}{args}"), about.lines().next().unwrap_or_default().to_string())
+        })
+        .collect();
+    let width = rows.iter().map(|(t, _)| t.chars().count()).max().unwrap_or(0);
+    rows.iter().map(|(typed, about)| format!("  {typed:width$}  {about}\n")).collect()
+}
+
 fn run(cli: Cli) -> anyhow::Result<bool> {
     let start = match cli.root {
         Some(r) => r,
         None => std::env::current_dir()?,
     };
-    let ctx = Ctx::load(&start)?;
+    // Loaded by each command that needs it: the self-check reports a
+    // catalogue that does not load as one of its problems.
+    let ctx = || Ctx::load(&start);
     match cli.command.unwrap_or(Command::Status) {
-        Command::Status => commands::status(&ctx),
-        Command::Grade(args) => commands::grade(&ctx, &args),
-        Command::Watch { exercise } => commands::watch(&ctx, exercise.as_deref()),
-        Command::Hint { exercise } => commands::hint(&ctx, &exercise),
-        Command::Solution { exercise } => commands::solution(&ctx, &exercise),
-        Command::Compare { exercise, seed } => commands::compare(&ctx, &exercise, seed),
-        Command::Reset { exercise, yes } => commands::reset(&ctx, &exercise, yes),
-        Command::Simulate { exercise, seed, reference } => commands::simulate(&ctx, &exercise, seed, reference),
-        Command::Book { action: None | Some(BookAction::Build) } => commands::book(&ctx, None),
-        Command::Book { action: Some(BookAction::Serve { port }) } => commands::book(&ctx, Some(port)),
+        Command::Status => commands::status(&ctx()?),
+        Command::Grade(args) => commands::grade(&ctx()?, &args),
+        Command::Watch { exercise } => commands::watch(&ctx()?, exercise.as_deref()),
+        Command::Hint { exercise } => commands::hint(&ctx()?, exercise.as_deref()),
+        Command::Solution { exercise } => commands::solution(&ctx()?, &exercise),
+        Command::Compare { exercise, seed } => commands::compare(&ctx()?, &exercise, seed),
+        Command::Reset { exercise, yes } => commands::reset(&ctx()?, &exercise, yes),
+        Command::Simulate { exercise, seed, reference } => commands::simulate(&ctx()?, &exercise, seed, reference),
+        Command::Book { action: None | Some(BookAction::Build) } => commands::book(&ctx()?, None),
+        Command::Book { action: Some(BookAction::Serve { port }) } => commands::book(&ctx()?, Some(port)),
+        Command::New { slug, title, part } => commands::new(&ctx()?, &slug, title.as_deref(), part.as_deref()),
+        Command::Dev { action: DevAction::Readme } => commands::dev_readme(&ctx()?),
+        Command::Dev { action: DevAction::Check { no_build, no_stubs } } => {
+            let options = grader::dev::Options { build: !no_build, stubs_as_shipped: !no_stubs };
+            commands::dev_check(&grader::find_root(&start)?, options)
+        }
     }
 }

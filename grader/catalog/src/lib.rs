@@ -121,6 +121,8 @@ pub struct Catalog {
 pub struct Lesson {
     /// Stable identifier, used on the command line (`cargo grade token-bucket`).
     pub slug: String,
+    /// The 1-based line of its `slug` in `course.toml`, for messages about it.
+    pub line: usize,
     /// Human title.
     pub title: String,
     /// The lesson's markdown file.
@@ -212,7 +214,8 @@ impl Catalog {
                 None => None,
                 Some(ex) => Some(exercise(root, &lesson.slug, ex).map_err(|(span, m)| at(span, m))?),
             };
-            lessons.push(Lesson { slug, title: lesson.title, file, exercise });
+            let line = line_col(text, lesson.slug.span().start).0;
+            lessons.push(Lesson { slug, line, title: lesson.title, file, exercise });
         }
         Ok(Catalog { root: root.to_path_buf(), title: raw.title, lessons })
     }
@@ -520,6 +523,7 @@ title = "first"
         let c = parse(dir.path(), GOOD).expect("valid");
         let (lesson, ex) = c.exercises().next().expect("one exercise");
         assert_eq!(lesson.slug, "a");
+        assert_eq!(lesson.line, 5);
         assert_eq!(lesson.file, dir.path().join("lessons/1-part/a.md"));
         assert_eq!(ex.crate_dir, dir.path().join("exercises/a"));
         assert_eq!(ex.solution_dir, dir.path().join("solutions/a"));
