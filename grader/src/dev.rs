@@ -170,12 +170,14 @@ pub fn check(root: &Path, options: Options) -> Checked {
         Ok(c) => c,
         // The catalogue's error already names file, line and column.
         Err(e) => {
-            let text = e.to_string();
-            let (file, message) = text.split_once(": ").unwrap_or((catalog::FILE_NAME, &text));
-            return Checked {
-                problems: vec![Problem { file: file.to_string(), message: message.to_string() }],
-                ..Checked::default()
+            let rel = |p: &Path| p.strip_prefix(root).unwrap_or(p).display().to_string();
+            let problem = match e {
+                catalog::CatalogError::Invalid { path, line, column, message } => {
+                    Problem { file: format!("{}:{line}:{column}", rel(&path)), message }
+                }
+                catalog::CatalogError::Io { path, message } => Problem { file: rel(&path), message },
             };
+            return Checked { problems: vec![problem], ..Checked::default() };
         }
     };
     let mut c = Checker { root: root.to_path_buf(), catalog: &catalog, problems: vec![], counts: Counts::default() };
@@ -557,7 +559,12 @@ fn workspace_members(root: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
         .arg(root.join("Cargo.toml"))
         .output()
         .context("running cargo metadata")?;
-    anyhow::ensure!(out.status.success(), "cargo metadata: {}", String::from_utf8_lossy(&out.stderr).trim());
+    if !out.status.success() {
+        // One line: cargo's message, then its causes.
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty() && *l != "Caused by:").collect();
+        anyhow::bail!("cargo metadata: {}", lines.join(" "));
+    }
     let meta: Metadata = serde_json::from_slice(&out.stdout).context("reading cargo metadata")?;
     let members: BTreeSet<&str> = meta.workspace_members.iter().map(String::as_str).collect();
     Ok(meta

@@ -16,6 +16,8 @@ fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     // Stage timings ("  12ms", "  1.5s") at the end of a stage line.
     s.add_filter(r"(?m)^([✓✗○] stage .*?)  \d+(\.\d)?m?s$", "$1  [time]");
+    // Where in course.toml: lines move whenever a lesson is added above.
+    s.add_filter(r"course\.toml:\d+:", "course.toml:[line]:");
     s
 }
 
@@ -36,13 +38,67 @@ fn stdout(cmd: &mut Command) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// A small course written here, linking to the real exercises and lessons:
+/// two exercises with a few stages each and a lesson to read only. Status
+/// snapshots use it, so that a new exercise of the real course, or a new
+/// stage, does not change them.
+const SMALL_COURSE: &str = r#"format_version = 1
+title = "A small course"
+
+[[lesson]]
+slug = "load-balancer"
+title = "Load balancing"
+
+[[lesson.exercise.stage]]
+id = "round-robin"
+title = "round-robin is exact"
+
+[[lesson.exercise.stage]]
+id = "smooth-weighted"
+title = "smooth weighted round-robin"
+
+[[lesson.exercise.stage]]
+id = "least-connections"
+title = "least-connections"
+
+[[lesson]]
+slug = "reading"
+title = "A lesson to read"
+file = "lessons/1-front-door/load-balancer.md"
+
+[[lesson]]
+slug = "token-bucket"
+title = "Rate limiting with a token bucket"
+
+[[lesson.exercise.stage]]
+id = "starts-full"
+title = "starts full, allows exactly capacity"
+
+[[lesson.exercise.stage]]
+id = "exact-refill"
+title = "refill is exact at fractional rates"
+hints = ["Tokens come back lazily.", "Keep the fraction of a token already earned."]
+
+[[lesson.exercise.stage]]
+id = "retry-after"
+title = "Retry-After is exact to the nanosecond and honoured"
+"#;
+
+/// The grader on [`SMALL_COURSE`], progress kept in `progress`.
+fn small_course(progress: &std::path::Path) -> Command {
+    let course = common::linked_course("small", SMALL_COURSE, &[]);
+    let mut cmd = grader(progress);
+    cmd.arg("--root").arg(course);
+    cmd
+}
+
 #[test]
 fn status_shows_progress_and_what_to_do_next() {
     let dir = tempfile::tempdir().expect("tempdir");
     let progress = dir.path().join("progress.toml");
     std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n")
         .expect("write");
-    let (code, out) = stdout(grader(&progress).arg("status"));
+    let (code, out) = stdout(small_course(&progress).arg("status"));
     assert_eq!(code, 0);
     settings().bind(|| insta::assert_snapshot!(out));
 }
@@ -106,8 +162,11 @@ fn an_unknown_exercise_lists_the_real_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = grader(&dir.path().join("p.toml")).args(["grade", "token-bukket"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
+    let slugs: Vec<String> = common::catalog().exercises().map(|(l, _)| l.slug.clone()).collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("no exercise `token-bukket`; the exercises are: load-balancer, token-bucket")
+        stderr.contains(&format!("no exercise `token-bukket`; the exercises are: {}", slugs.join(", "))),
+        "{stderr}"
     );
 }
 
@@ -218,48 +277,6 @@ fn the_simulation_shows_what_the_lesson_claims() {
     assert!(common::root().join("target/grader/simulate-load-balancer.svg").is_file());
 }
 
-/// A course at a fixed path under `target/` (so that its runners are built
-/// once and then cached like a learner's): the real course's folders linked
-/// in, `course.toml` as given, and the files in `own` written in place (they
-/// take the place of the linked folder they are in).
-fn linked_course(name: &str, course_toml: &str, own: &[(&str, String)]) -> std::path::PathBuf {
-    let root = common::root();
-    let dir = root.join("target/grader/test-courses").join(name);
-    std::fs::create_dir_all(dir.join("exercises")).expect("mkdir");
-    let links = [
-        "Cargo.lock",
-        "lessons",
-        "solutions",
-        "contracts",
-        "grader",
-        "target",
-        "exercises/.pristine",
-        "exercises/token-bucket",
-        "exercises/load-balancer",
-    ];
-    for link in links {
-        let at = dir.join(link);
-        if own.iter().any(|(path, _)| path.starts_with(link)) || at.symlink_metadata().is_ok() {
-            continue;
-        }
-        if let Err(e) = std::os::unix::fs::symlink(root.join(link), &at) {
-            // Another test made the same link at the same moment.
-            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "linking {}: {e}", at.display());
-        }
-    }
-    for (path, text) in own.iter().map(|(p, t)| (*p, t.as_str())).chain([("course.toml", course_toml)]) {
-        let at = dir.join(path);
-        std::fs::create_dir_all(at.parent().expect("a file has a folder")).expect("mkdir");
-        grader::runner::write_if_changed(&at, text).expect("write");
-    }
-    dir
-}
-
-/// The real `course.toml`.
-fn real_course() -> String {
-    std::fs::read_to_string(common::root().join("course.toml")).expect("course.toml")
-}
-
 /// A learner's load balancer: the reference, except that round-robin's
 /// answer for an empty list is still a `todo!()` (reached first by a late
 /// stage, through the suite's catch-and-re-raise of a panic).
@@ -316,7 +333,7 @@ fn stage_number(slug: &str, id: &str) -> usize {
 
 #[test]
 fn a_stage_run_says_what_it_ran_and_never_that_the_exercise_is_done() {
-    let course = linked_course("stage-run", &real_course(), &learner_load_balancer());
+    let course = common::linked_course("stage-run", &common::real_course(), &learner_load_balancer());
     let scratch = tempfile::tempdir().expect("tempdir");
     let progress = scratch.path().join("progress.toml");
     // Stage 1 passes, while the health stage (later) is not implemented.
@@ -343,7 +360,7 @@ fn a_stage_run_says_what_it_ran_and_never_that_the_exercise_is_done() {
 
 #[test]
 fn a_todo_behind_a_caught_panic_shows_the_learners_line() {
-    let course = linked_course("todo-location", &real_course(), &learner_load_balancer());
+    let course = common::linked_course("todo-location", &common::real_course(), &learner_load_balancer());
     let scratch = tempfile::tempdir().expect("tempdir");
     let health = stage_number("load-balancer", "health");
     let (code, out) = stdout(grader(&scratch.path().join("p.toml")).arg("--root").arg(&course).args([
@@ -379,9 +396,34 @@ fn status_points_at_the_exercise_in_progress() {
         "last_graded = \"load-balancer\"\n[exercise.token-bucket]\npassed = [\"starts-full\", \"exact-refill\"]\n[exercise.load-balancer]\npassed = [\"round-robin\", \"smooth-weighted\"]\n",
     )
     .expect("write");
-    let (code, out) = stdout(grader(&progress).arg("status"));
+    let (code, out) = stdout(small_course(&progress).arg("status"));
     assert_eq!(code, 0);
     settings().bind(|| insta::assert_snapshot!(out));
+}
+
+#[test]
+fn hint_and_watch_default_to_the_exercise_in_progress() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let progress = dir.path().join("progress.toml");
+    // Past the first stage of token-bucket: the exercise in progress, as
+    // `status` shows it, is token-bucket, though load-balancer comes first.
+    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\"]\n").expect("write");
+    let (code, status) = stdout(small_course(&progress).arg("status"));
+    assert_eq!(code, 0);
+    assert!(
+        status.contains("cargo grade token-bucket\n") && status.ends_with("pass: cargo grade token-bucket\n"),
+        "{status}"
+    );
+    let (code, named) = stdout(small_course(&progress).args(["hint", "token-bucket"]));
+    assert_eq!(code, 0);
+    std::fs::write(&progress, "[exercise.token-bucket]\npassed = [\"starts-full\"]\n").expect("write");
+    let (code, defaulted) = stdout(small_course(&progress).arg("hint"));
+    assert_eq!(code, 0);
+    assert!(
+        defaulted.starts_with("stage 2/3  refill is exact at fractional rates\nhint 1/2: Tokens come back lazily."),
+        "{defaulted}"
+    );
+    assert_eq!(defaulted, named, "`hint` is `hint token-bucket` here");
 }
 
 #[test]
@@ -414,7 +456,10 @@ fn simulate_without_a_simulation_is_refused_before_building() {
 
 #[test]
 fn a_suite_that_does_not_exist_is_a_course_error() {
-    let course = linked_course("bad-suite", &real_course().replace("\"token_bucket\"", "\"tokn_bucket\""), &[]);
+    let toml = common::real_course()
+        .replace("slug = \"token-bucket\"\n", "slug = \"token-bucket\"\n[lesson.exercise]\nsuite = \"tokn_bucket\"\n");
+    assert!(toml.contains("tokn_bucket"));
+    let course = common::linked_course("bad-suite", &toml, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = grader(&dir.path().join("p.toml"))
         .arg("--root")
@@ -424,13 +469,13 @@ fn a_suite_that_does_not_exist_is_a_course_error() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr).replace(&course.display().to_string(), "[course]");
-    insta::assert_snapshot!(stderr);
+    settings().bind(|| insta::assert_snapshot!(stderr));
 }
 
 #[test]
 fn stages_the_suite_does_not_have_are_a_course_error() {
-    let toml = real_course().replace("id = \"starts-full\"", "id = \"starts-fully\"");
-    let course = linked_course("bad-stage", &toml, &[]);
+    let toml = common::real_course().replace("id = \"starts-full\"", "id = \"starts-fully\"");
+    let course = common::linked_course("bad-stage", &toml, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = grader(&dir.path().join("p.toml"))
         .arg("--root")
@@ -454,8 +499,8 @@ fn stages_the_suite_does_not_have_are_a_course_error() {
 fn a_suite_the_runner_does_not_know_is_a_course_error() {
     // A module that exists but has no arm in `runner!`: it fails to build in
     // the runner's main, which is no fault of the crate graded.
-    let toml = real_course().replace("suite = \"token_bucket\"", "suite = \"load_balancer_simulation\"");
-    let course = linked_course("suite-without-arm", &toml, &[]);
+    let toml = common::real_course().replace("suite = \"token_bucket\"", "suite = \"load_balancer_simulation\"");
+    let course = common::linked_course("suite-without-arm", &toml, &[]);
     let dir = tempfile::tempdir().expect("tempdir");
     let out = grader(&dir.path().join("p.toml"))
         .arg("--root")
@@ -502,5 +547,16 @@ fn grade_help_documents_the_exit_status() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (code, out) = stdout(grader(&dir.path().join("p.toml")).args(["grade", "--help"]));
     assert_eq!(code, 0);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn help_shows_the_commands_as_the_learner_types_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, out) = stdout(grader(&dir.path().join("p.toml")).arg("--help"));
+    assert_eq!(code, 0);
+    for hidden in ["cargo grader new", "cargo grader dev"] {
+        assert!(!out.contains(hidden), "{hidden} is for the course's authors, not in the learner's help:\n{out}");
+    }
     insta::assert_snapshot!(out);
 }

@@ -73,3 +73,41 @@ pub fn summary(report: &Report) -> String {
 pub fn status(name: &str) -> Status {
     serde_json::from_value(serde_json::Value::String(name.into())).unwrap_or_else(|_| panic!("unknown status {name}"))
 }
+
+/// The real `course.toml`.
+pub fn real_course() -> String {
+    std::fs::read_to_string(root().join(catalog::FILE_NAME)).expect("course.toml")
+}
+
+/// A course at a fixed path under `target/` (so that its runners are built
+/// once and then cached like a learner's): the real course's folders linked
+/// in (each exercise's crate on its own, so that one can be replaced),
+/// `course.toml` as given, and the files in `own` written in place (they
+/// take the place of the linked folder they are in).
+pub fn linked_course(name: &str, course_toml: &str, own: &[(&str, String)]) -> PathBuf {
+    let root = root();
+    let dir = root.join("target/grader/test-courses").join(name);
+    std::fs::create_dir_all(dir.join("exercises")).expect("mkdir");
+    let mut links: Vec<String> =
+        ["Cargo.lock", "lessons", "solutions", "contracts", "grader", "target"].map(String::from).to_vec();
+    for entry in std::fs::read_dir(root.join("exercises")).expect("exercises/") {
+        let name = entry.expect("an entry").file_name();
+        links.push(format!("exercises/{}", name.to_string_lossy()));
+    }
+    for link in &links {
+        let at = dir.join(link);
+        if own.iter().any(|(path, _)| path.starts_with(link.as_str())) || at.symlink_metadata().is_ok() {
+            continue;
+        }
+        if let Err(e) = std::os::unix::fs::symlink(root.join(link), &at) {
+            // Another test made the same link at the same moment.
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "linking {}: {e}", at.display());
+        }
+    }
+    for (path, text) in own.iter().map(|(p, t)| (*p, t.as_str())).chain([("course.toml", course_toml)]) {
+        let at = dir.join(path);
+        std::fs::create_dir_all(at.parent().expect("a file has a folder")).expect("mkdir");
+        grader::runner::write_if_changed(&at, text).expect("write");
+    }
+    dir
+}
