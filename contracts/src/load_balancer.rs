@@ -108,6 +108,17 @@
 //! least-connections. Randomness comes from `seed` only: two pickers built with
 //! the same seed and called the same way (from one thread) make the same
 //! picks. Weights are ignored.
+//!
+//! # What your crate exports
+//!
+//! The grader links your crate by these names, at its root (`src/lib.rs`);
+//! a name it cannot find is reported as such, before any stage runs:
+//!
+//! - `pub struct RoundRobin`, `pub struct SmoothWeighted`,
+//!   `pub struct LeastConnections` and `pub struct PowerOfTwo`, each
+//!   implementing [`Picker`];
+//! - `pub struct HashRing` implementing [`Ring`];
+//! - `pub fn jump_hash(key: u64, buckets: u32) -> u32` (a [`JumpHash`]).
 
 use std::fmt;
 

@@ -37,6 +37,14 @@
 //! So `capacity × period_nanos` (up to 2^72) and `now × tokens` (up to 2^95)
 //! need a `u128`; a wait (at most 2^63 + 2^62 ns, see below) and
 //! `now + wait` fit a `u64`.
+//!
+//! # What your crate exports
+//!
+//! The grader links your crate by these names, at its root (`src/lib.rs`);
+//! a name it cannot find is reported as such, before any stage runs:
+//!
+//! - `pub struct TokenBucket` implementing [`Bucket`];
+//! - `pub struct Limiter` implementing [`KeyedLimiter`].
 
 use std::fmt;
 

@@ -176,11 +176,23 @@ fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, Build>> {
             let errors: Vec<String> = errors.iter().map(|e| relative_paths(&req.catalog.root, e.trim_end())).collect();
             let shown = errors.len();
             let more = if total > shown { format!("\n\n… and {} more.", total - shown) } else { String::new() };
+            let package = runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into());
+            // An export the suite requires (said by the runner in words):
+            // the crate itself may compile on its own.
+            let hint = if errors.iter().any(|e| e.starts_with(runner::MUST_EXPORT)) {
+                format!(
+                    "hint: the grader links your crate by these names, at its root (src/lib.rs); the documentation of contracts/src/{}.rs lists every one.",
+                    ex.suite
+                )
+            } else {
+                format!(
+                    "hint: fix the first error first; later ones often follow from it. `cargo check -p {package}` shows them all."
+                )
+            };
             let message = format!(
-                "{whose} does not compile ({total} error{}):\n\n{}{more}\n\nhint: fix the first error first; later ones often follow from it. `cargo check -p {}` shows them all.",
+                "{whose} does not compile ({total} error{}):\n\n{}{more}\n\n{hint}",
                 if total == 1 { "" } else { "s" },
                 errors.join("\n\n"),
-                runner::package_name(&req.subject_dir).unwrap_or_else(|_| "<crate>".into()),
             );
             Ok(Err(Build::DoesNotCompile { total, errors, message }))
         }
@@ -191,7 +203,7 @@ fn build(req: &Request<'_>) -> anyhow::Result<Result<runner::Runner, Build>> {
         Err(BuildError::Course { errors }) => {
             let errors: Vec<String> = errors.iter().map(|e| relative_paths(&req.catalog.root, e.trim_end())).collect();
             anyhow::bail!(
-                "suite `{}` of exercise `{}` (named in {}) does not build with the grader: a fault of the course or the grader, not of your crate. (A suite is a module of grader/suites/src/lib.rs with an arm in its `runner!` macro.)\n\n{}",
+                "suite `{}` of exercise `{}` (named in {}) does not build with the grader: a fault of the course or the grader, not of your crate. (A suite is a folder grader/suites/src/<suite>/ whose mod.rs has its `Subject`, `suite()` and `EXPORTS`.)\n\n{}",
                 req.exercise.suite,
                 req.lesson.slug,
                 catalog::FILE_NAME,

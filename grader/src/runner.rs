@@ -6,6 +6,20 @@
 //! the implementation (as `subject`) and the reference (as `reference`, for
 //! benchmarks), and built with cargo in release mode into a target directory
 //! shared by all runners, so the suite and its dependencies compile once.
+//!
+//! The runner's `main` is written from the suite's own declaration of what an
+//! implementation must export: `pub const EXPORTS: &[&str]` in
+//! `grader/suites/src/<suite>/mod.rs`, one entry per export, in the order the
+//! suite's `Subject::of` takes them:
+//!
+//! ```text
+//! pub const EXPORTS: &[&str] = &["pub struct TokenBucket: Bucket", "pub struct Limiter: KeyedLimiter"];
+//! ```
+//!
+//! A `pub struct X: Trait` is a type argument of `Subject::of`, a `pub fn x(…)`
+//! a value argument. The grader reads that text and depends on no suite; a
+//! crate that lacks an export, or exports it under another name or shape, is
+//! told so in those words (`your crate must export …`), not in rustc's.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io;
@@ -37,9 +51,8 @@ pub enum BuildError {
     #[error("cargo could not build it: {0}")]
     Cargo(String),
     /// Something that is not the implementation does not compile: the suite,
-    /// the contracts, the reference, or the runner's `main` (no arm of
-    /// `runner!` for the catalogue's `suite`). A fault of the course, never
-    /// the learner's.
+    /// the contracts, the reference, or the runner's `main` (a suite without
+    /// a readable `EXPORTS`). A fault of the course, never the learner's.
     #[error(
         "the course does not build (a fault of the course or the grader, not of the crate graded):\n\n{}",
         errors.join("\n\n")
@@ -90,6 +103,106 @@ impl Listing {
 /// Errors shown in full; the rest are counted.
 const SHOWN_ERRORS: usize = 3;
 
+/// How every message about a missing export starts.
+pub const MUST_EXPORT: &str = "your crate must export ";
+
+/// One export a suite requires of an implementation (an entry of its
+/// `EXPORTS`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// As the suite wrote it, e.g. `pub struct TokenBucket: Bucket`.
+    pub text: String,
+    /// The name the runner's `main` uses, e.g. `TokenBucket`.
+    pub name: String,
+    /// For a type, the contract trait it implements; `None` for a function.
+    pub implements: Option<String>,
+}
+
+impl Export {
+    /// Reads one entry: `pub struct Name: Trait` or `pub fn name(…) -> …`.
+    pub fn parse(text: &str) -> Option<Export> {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let is_ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if let Some(rest) = text.strip_prefix("pub struct ") {
+            let (name, implements) = rest.split_once(':')?;
+            let (name, implements) = (name.trim(), implements.trim());
+            (is_ident(name) && !implements.is_empty()).then(|| Export {
+                name: name.to_string(),
+                implements: Some(implements.to_string()),
+                text: text.clone(),
+            })
+        } else if let Some(rest) = text.strip_prefix("pub fn ") {
+            let name = rest.split('(').next()?.trim();
+            (is_ident(name) && rest.contains('(')).then(|| Export {
+                name: name.to_string(),
+                implements: None,
+                text: text.clone(),
+            })
+        } else {
+            None
+        }
+    }
+
+    /// What a crate that lacks this export is told; `why` says what the
+    /// compiler found instead.
+    pub fn missing(&self, contract: &str, why: &str) -> String {
+        match &self.implements {
+            Some(t) => {
+                format!("{MUST_EXPORT}`pub struct {}` implementing `contracts::{contract}::{t}`: {why}", self.name)
+            }
+            None => format!("{MUST_EXPORT}`{}`: {why}", self.text),
+        }
+    }
+}
+
+/// The exports suite `suite` declares in `suites_dir/<suite>/mod.rs`
+/// (`pub const EXPORTS: &[&str] = &[…];`, string literals without escapes).
+/// An `Err` is a fault of the course, said in words.
+pub fn exports(suites_dir: &Path, suite: &str) -> Result<Vec<Export>, String> {
+    let file = suites_dir.join(suite).join("mod.rs");
+    let shown = format!("grader/suites/src/{suite}/mod.rs");
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{shown}: cannot read the suite ({e})"))?;
+    let declared = text
+        .split_once("pub const EXPORTS: &[&str] = &[")
+        .and_then(|(_, rest)| rest.split_once("];"))
+        .map(|(list, _)| list)
+        .ok_or_else(|| {
+            format!(
+                "{shown} declares no `pub const EXPORTS: &[&str] = &[…];`: the exports an implementation must have, from which the grader writes the runner"
+            )
+        })?;
+    let entries: Vec<&str> = declared.split('"').skip(1).step_by(2).collect();
+    if entries.is_empty() {
+        return Err(format!("{shown}: `EXPORTS` lists nothing"));
+    }
+    entries
+        .iter()
+        .map(|e| {
+            Export::parse(e).ok_or_else(|| {
+                format!("{shown}: `EXPORTS` entry {e:?} is neither `pub struct Name: Trait` nor `pub fn name(…) -> …`")
+            })
+        })
+        .collect()
+}
+
+/// The runner's `main.rs`: the suite run with `subject` graded and
+/// `reference` compared against, each made by `Subject::of` from its exports.
+fn runner_main(suite: &str, exports: &[Export], subject: &str) -> String {
+    let of = |krate: &str| {
+        let types: Vec<String> =
+            exports.iter().filter(|e| e.implements.is_some()).map(|e| format!("{krate}::{}", e.name)).collect();
+        let fns: Vec<String> =
+            exports.iter().filter(|e| e.implements.is_none()).map(|e| format!("{krate}::{}", e.name)).collect();
+        let turbofish = if types.is_empty() { String::new() } else { format!("::<{}>", types.join(", ")) };
+        format!("Subject::of{turbofish}({})", fns.join(", "))
+    };
+    format!(
+        "// Generated by the grader from `EXPORTS` in grader/suites/src/{suite}/mod.rs.\nuse suites::{suite}::{{Subject, suite}};\n\nfn main() {{\n    suites::harness::main(suite({}, {}))\n}}\n",
+        of(subject),
+        of("reference")
+    )
+}
+
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct BuildSpec<'a> {
@@ -110,6 +223,7 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
     let subject = canonical(spec.subject)?;
     let reference = canonical(spec.reference)?;
     let suites = canonical(&spec.root.join("grader/suites"))?;
+    let exports = exports(&suites.join("src"), spec.suite).map_err(|e| BuildError::Course { errors: vec![e] })?;
     let target = spec.root.join("target/grader");
     let name = format!("runner-{}-{:016x}", spec.suite.replace('_', "-"), digest(&(&subject, spec.features)));
     let dir = target.join("runners").join(&name);
@@ -136,11 +250,8 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
     let manifest = format!(
         "# Generated by the grader; rewritten on every build.\n[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n[[bin]]\nname = \"{name}\"\npath = \"main.rs\"\n\n[dependencies]\n{deps}\n[workspace]\n\n[profile.release]\nincremental = true\ndebug = false\n"
     );
-    let main = format!(
-        "// Generated by the grader.\nsuites::runner!({}, {}, reference);\n",
-        spec.suite,
-        if same { "reference" } else { "subject" }
-    );
+    let subject_crate = if same { "reference" } else { "subject" };
+    let main = runner_main(spec.suite, &exports, subject_crate);
     write_if_changed(&dir.join("Cargo.toml"), &manifest)?;
     write_if_changed(&dir.join("main.rs"), &main)?;
     if !dir.join("Cargo.lock").exists() {
@@ -167,10 +278,17 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
             "compiler-message" => {
                 if let Some(m) = msg.message {
                     if m.level == "error" && !m.message.starts_with("aborting due to") {
-                        let whose = blame(msg.package_id.as_deref(), &subject, &dir, &m.message);
-                        let rendered = m.rendered.unwrap_or(m.message);
-                        match whose {
+                        let rendered = m.rendered.clone().unwrap_or_else(|| m.message.clone());
+                        let code = m.code.as_ref().map_or("", |c| c.code.as_str());
+                        match blame(msg.package_id.as_deref(), &subject, &dir, &rendered, subject_crate) {
                             Blame::Subject => errors.push(rendered),
+                            Blame::Export => {
+                                let said = missing_export(&rendered, code, &exports, spec.suite, subject_crate)
+                                    .unwrap_or(rendered);
+                                if !errors.contains(&said) {
+                                    errors.push(said);
+                                }
+                            }
                             Blame::Course => course_errors.push(rendered),
                         }
                     }
@@ -204,26 +322,70 @@ pub fn build(spec: &BuildSpec<'_>) -> Result<Runner, BuildError> {
 /// Whose fault a compiler error is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Blame {
-    /// The implementation graded (or its own code as the runner names it).
+    /// The implementation graded: an error in its own code.
     Subject,
-    /// The suite, the contracts, the reference, or the catalogue's `suite`.
+    /// The implementation graded, as the runner's `main` names it: an export
+    /// it lacks, or has under another name or shape.
+    Export,
+    /// The suite, the contracts, the reference, or the suite's `EXPORTS`.
     Course,
 }
 
 /// Blames a compiler error on the package it arose in (`package_id`, as
 /// cargo reports it: `path+file:///abs/dir#name@version` for a path
-/// package). The runner's own `main.rs` only names the subject's types, so
-/// an error there is the subject's (a type it does not export), except the
-/// macro's refusal of an unknown suite name, which is the catalogue's.
-fn blame(package_id: Option<&str>, subject: &Path, runner_dir: &Path, message: &str) -> Blame {
+/// package). The runner's own `main.rs` names the subject's exports and the
+/// suite: an error there that names the subject crate (`subject::X`, or
+/// crate `subject`) is an export the subject lacks; any other is the course's.
+fn blame(package_id: Option<&str>, subject: &Path, runner_dir: &Path, rendered: &str, subject_crate: &str) -> Blame {
     let Some(dir) = package_id.and_then(package_dir) else { return Blame::Subject };
     if dir == subject {
         Blame::Subject
     } else if dir == runner_dir || runner_dir.canonicalize().is_ok_and(|d| d == dir) {
-        if message.starts_with("no rules expected") { Blame::Course } else { Blame::Subject }
+        let names_subject =
+            rendered.contains(&format!("{subject_crate}::")) || rendered.contains(&format!("crate `{subject_crate}`"));
+        if names_subject { Blame::Export } else { Blame::Course }
     } else {
         Blame::Course
     }
+}
+
+/// The error rustc gave about an export, said as what the crate must export
+/// (`None` when it names no export of the suite's list). `code` is rustc's
+/// error code: E0412/E0425/E0433 (nothing of that name), E0603 (not `pub`),
+/// E0277 (a type without the trait), E0308 (a function of another shape).
+fn missing_export(rendered: &str, code: &str, exports: &[Export], suite: &str, krate: &str) -> Option<String> {
+    // The first line is rustc's summary; the rest quotes the runner's main,
+    // where each export appears as `subject::Name`. A type error is about a
+    // function, a missing trait about a type.
+    let candidates = exports.iter().filter(|e| match code {
+        "E0308" => e.implements.is_none(),
+        "E0277" => e.implements.is_some(),
+        _ => true,
+    });
+    let summary = rendered.lines().next().unwrap_or("");
+    let export = candidates
+        .clone()
+        .find(|e| mentions(summary, &e.name))
+        .or_else(|| candidates.clone().find(|e| mentions(rendered, &format!("{krate}::{}", e.name))))?;
+    let name = &export.name;
+    let why = match (code, &export.implements) {
+        ("E0603", _) => format!("it has a `{name}`, but not `pub`"),
+        ("E0277", Some(t)) => format!("its `{name}` does not implement `{t}`"),
+        ("E0308", None) => format!("its `{name}` has another signature"),
+        ("E0412" | "E0425" | "E0433" | "E0422" | "E0423" | "E0531" | "E0532", _) => {
+            format!(
+                "it has no `{name}` at its root (check the spelling, and that src/lib.rs declares or re-exports it)"
+            )
+        }
+        _ => return None,
+    };
+    Some(export.missing(suite, &why))
+}
+
+/// Whether `text` holds `name` as a whole word (not inside a longer name).
+fn mentions(text: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(name).any(|(i, _)| !text[..i].ends_with(ident) && !text[i + name.len()..].starts_with(ident))
 }
 
 /// The folder of a path package from its cargo package id
@@ -264,6 +426,12 @@ struct Diagnostic {
     level: String,
     message: String,
     rendered: Option<String>,
+    code: Option<Code>,
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: String,
 }
 
 #[derive(Deserialize)]
@@ -338,15 +506,78 @@ mod tests {
     #[test]
     fn errors_are_blamed_on_the_package_they_arise_in() {
         let (subject, runner) = (Path::new("/w/exercises/a"), Path::new("/w/target/grader/runners/r"));
-        let blame_in = |id: &str, message: &str| blame(Some(id), subject, runner, message);
+        let blame_in = |id: &str, message: &str| blame(Some(id), subject, runner, message, "subject");
         assert_eq!(blame_in("path+file:///w/exercises/a#a@0.1.0", "mismatched types"), Blame::Subject);
         assert_eq!(blame_in("path+file:///w/grader/suites#grader-suites@0.1.0", "mismatched types"), Blame::Course);
         assert_eq!(blame_in("path+file:///w/contracts#contracts@0.1.0", "cannot find type"), Blame::Course);
-        // In the runner's main: a type the subject does not export is the
-        // subject's; a suite name `runner!` does not know is the course's.
+        // In the runner's main: an export the subject lacks is the subject's;
+        // anything else there (a suite without `Subject`) is the course's.
         let main = "path+file:///w/target/grader/runners/r#r@0.0.0";
-        assert_eq!(blame_in(main, "cannot find type `Limiter` in crate `subject`"), Blame::Subject);
-        assert_eq!(blame_in(main, "no rules expected `tokn_bucket`"), Blame::Course);
-        assert_eq!(blame(None, subject, runner, "anything"), Blame::Subject);
+        assert_eq!(blame_in(main, "cannot find type `Limiter` in crate `subject`"), Blame::Export);
+        assert_eq!(
+            blame_in(main, "cannot find `Subject` in `token_bucket`\n  use suites::token_bucket"),
+            Blame::Course
+        );
+        assert_eq!(blame(None, subject, runner, "anything", "subject"), Blame::Subject);
+    }
+
+    #[test]
+    fn exports_are_read_and_written_into_main() {
+        let exports: Vec<Export> = ["pub struct RoundRobin: Picker", "pub fn jump_hash(key: u64, buckets: u32) -> u32"]
+            .iter()
+            .filter_map(|e| Export::parse(e))
+            .collect();
+        assert_eq!(exports.len(), 2);
+        assert_eq!(exports[0].implements.as_deref(), Some("Picker"));
+        assert_eq!(exports[1].name, "jump_hash");
+        let main = runner_main("load_balancer", &exports, "subject");
+        assert!(main.contains("suite(Subject::of::<subject::RoundRobin>(subject::jump_hash), Subject::of::<reference::RoundRobin>(reference::jump_hash))"), "{main}");
+        for bad in ["struct X: T", "pub struct X", "pub fn", "pub struct a b: T"] {
+            assert_eq!(Export::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_suites_exports_are_readable() {
+        let suites = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites/src");
+        for suite in ["token_bucket", "load_balancer"] {
+            let exports = exports(&suites, suite).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!exports.is_empty(), "{suite}");
+        }
+        let err = exports(&suites, "no_such_suite").err().unwrap_or_default();
+        assert!(err.contains("grader/suites/src/no_such_suite/mod.rs: cannot read the suite"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_export_is_said_in_words() {
+        let exports = vec![
+            Export::parse("pub struct TokenBucket: Bucket").unwrap_or_else(|| panic!("parses")),
+            Export::parse("pub fn jump_hash(key: u64, buckets: u32) -> u32").unwrap_or_else(|| panic!("parses")),
+        ];
+        let say = |rendered: &str, code: &str| missing_export(rendered, code, &exports, "token_bucket", "subject");
+        assert_eq!(
+            say("error[E0412]: cannot find type `TokenBucket` in crate `subject`\n --> main.rs:4:5", "E0412")
+                .as_deref(),
+            Some(
+                "your crate must export `pub struct TokenBucket` implementing `contracts::token_bucket::Bucket`: it has no `TokenBucket` at its root (check the spelling, and that src/lib.rs declares or re-exports it)"
+            )
+        );
+        assert_eq!(
+            say("error[E0277]: the trait bound `TokenBucket: Bucket` is not satisfied", "E0277").as_deref(),
+            Some(
+                "your crate must export `pub struct TokenBucket` implementing `contracts::token_bucket::Bucket`: its `TokenBucket` does not implement `Bucket`"
+            )
+        );
+        assert_eq!(
+            say(
+                "error[E0308]: mismatched types\n  |     suite(Subject::of::<subject::TokenBucket>(subject::jump_hash)",
+                "E0308"
+            )
+            .as_deref(),
+            Some(
+                "your crate must export `pub fn jump_hash(key: u64, buckets: u32) -> u32`: its `jump_hash` has another signature"
+            )
+        );
+        assert_eq!(say("error[E0599]: no method named `x`", "E0599"), None);
     }
 }

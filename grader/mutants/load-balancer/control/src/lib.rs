@@ -1,8 +1,8 @@
 //! The control: a correct implementation of the load-balancer contract in
 //! another style than the reference. It *is* the suite's plain baseline
-//! (`grader/suites/src/load_balancer_baseline.rs`), re-exported, so the
+//! (`grader/suites/src/load_balancer/baseline.rs`), re-exported, so the
 //! project's mutant test proves that the yardstick of the speed figures passes
 //! every stage, and that the suite checks behaviour, not the reference's
 //! internals.
 
-pub use suites::load_balancer_baseline::*;
+pub use suites::load_balancer::baseline::*;

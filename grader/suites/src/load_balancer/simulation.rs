@@ -33,8 +33,8 @@ use contracts::load_balancer::{Backend, BackendId, Lease, Picker, Ring};
 use grader_protocol::{Artifact, Failure};
 use rand::RngExt;
 
-use crate::harness::{Ctx, catch_expected_panic, fail};
-use crate::load_balancer::{MakePicker, Subject};
+use super::{MakePicker, Strategy, Subject};
+use crate::harness::{Caught, Ctx, catch_panic, fail};
 
 /// Backends in the simulation.
 const BACKENDS: usize = 8;
@@ -63,9 +63,14 @@ const VNODES: u32 = 100;
 /// 0.23–0.36; with one point per node (the classic bug): about 1.2.
 const EVEN_SPREAD: f64 = 0.25;
 
-const NAMES: [&str; 4] = ["round-robin", "least-connections", "power of two choices", "hash ring, by client"];
+/// The pickers the simulation runs, in its columns' order. Every backend
+/// weighs 1, so smooth weighted round-robin would only repeat round-robin.
+const PICKERS: [Strategy; 3] = [Strategy::RoundRobin, Strategy::LeastConnections, Strategy::PowerOfTwo];
+
+/// Each strategy's name, the pickers' then the ring's.
+const NAMES: [&str; 4] = [PICKERS[0].title(), PICKERS[1].title(), PICKERS[2].title(), "hash ring, by client"];
 /// Index of the ring in [`NAMES`].
-const RING: usize = 3;
+const RING: usize = PICKERS.len();
 
 /// One arriving request.
 #[derive(Debug, Clone, Copy)]
@@ -256,7 +261,7 @@ fn run(work: &Workload, router: Router<'_>) -> Result<Run, Failure> {
             };
             let b = id.0 as usize;
             if b >= BACKENDS {
-                return Err(fail("The simulation's backends are b0 … b7.", "one of them", id));
+                return Err(fail(format!("The simulation's backends are b0 … b{}.", BACKENDS - 1), "one of them", id));
             }
             result.served[b] += 1;
             if !std::mem::replace(&mut seen[request.client], true) {
@@ -314,23 +319,13 @@ impl Trouble {
 type Outcome = Result<Run, Trouble>;
 
 fn attempt(f: impl FnOnce() -> Result<Run, Failure>) -> Outcome {
-    match catch_expected_panic(f) {
+    match catch_panic(f) {
         Ok(Ok(run)) => Ok(run),
         Ok(Err(failure)) => {
             Err(Trouble::Broke(format!("{} Expected {}, got {}.", failure.situation, failure.expected, failure.got)))
         }
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panicked".into());
-            Err(if message.starts_with("not yet implemented") || message.starts_with("not implemented") {
-                Trouble::NotImplemented
-            } else {
-                Trouble::Broke(format!("panicked: {message}"))
-            })
-        }
+        Err(Caught::NotImplemented(_)) => Err(Trouble::NotImplemented),
+        Err(Caught::Panicked(message)) => Err(Trouble::Broke(format!("panicked: {message}"))),
     }
 }
 
@@ -342,18 +337,15 @@ fn strategies(s: Subject, work: &Workload, seed: u64) -> Vec<Outcome> {
             run(work, Router::Picker(p.as_ref()))
         })
     };
-    vec![
-        picker(s.round_robin),
-        picker(s.least_connections),
-        picker(s.power_of_two),
-        attempt(|| {
-            let mut ring = (s.ring)(VNODES);
-            for b in 0..BACKENDS as u32 {
-                ring.add(BackendId(b));
-            }
-            run(work, Router::Ring(ring.as_ref()))
-        }),
-    ]
+    let mut outcomes: Vec<Outcome> = PICKERS.iter().map(|&kind| picker(s.picker(kind))).collect();
+    outcomes.push(attempt(|| {
+        let mut ring = (s.ring)(VNODES);
+        for b in 0..BACKENDS as u32 {
+            ring.add(BackendId(b));
+        }
+        run(work, Router::Ring(ring.as_ref()))
+    }));
+    outcomes
 }
 
 /// Runs the workload through every strategy of both implementations.
@@ -389,8 +381,15 @@ impl Notes {
     }
 }
 
+/// The column of picker `kind` in the simulation's tables.
+fn column(kind: Strategy) -> usize {
+    PICKERS.iter().position(|&k| k == kind).unwrap_or(RING)
+}
+
 fn tail_note(side: &[Outcome], whose: &str) -> Option<String> {
-    let (Ok(rr), Ok(lc)) = (&side[0], &side[1]) else { return None };
+    let (Ok(rr), Ok(lc)) = (&side[column(Strategy::RoundRobin)], &side[column(Strategy::LeastConnections)]) else {
+        return None;
+    };
     let (lo, hi) = (rr.served.iter().min()?, rr.served.iter().max()?);
     let (rr_p99, lc_p99) = (rr.tail().p99, lc.tail().p99);
     let ratio = if lc_p99 == 0 { String::new() } else { format!(" ({:.1}×)", rr_p99 as f64 / lc_p99 as f64) };
