@@ -264,7 +264,7 @@ impl Picker for SmoothWeighted {
         // with conditional moves, with no discriminant to test per backend.
         // Same picks as the `Option` version; on 10 backends the selection
         // loop is about a third faster, a whole pick (lock and lease
-        // included) about 15% (benches/vs_peers.rs).
+        // included) about 15% (peers/benches/vs_peers.rs).
         let (mut winner, mut lead) = (usize::MAX, i64::MIN);
         for (i, s) in schedule.slots.iter_mut().enumerate() {
             if s.up {
@@ -321,7 +321,7 @@ impl Picker for LeastConnections {
         // two ranges chained: `(start + j) % n` inside the loop would cost a
         // division per backend, and a busy server (no idle backend to stop
         // at) scans them all: about 10% of a busy pick on 10 backends
-        // (benches/vs_peers.rs). (`checked_rem`: an empty list has nothing
+        // (peers/benches/vs_peers.rs). (`checked_rem`: an empty list has nothing
         // to scan, and `% 0` would panic.)
         let start = self.cursor.load(Relaxed).checked_rem(n).unwrap_or(0);
         let mut best: Option<(usize, usize)> = None;
