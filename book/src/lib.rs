@@ -13,10 +13,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The output is flat: `index.html`, one `<slug>.html` per lesson, `style.css`,
-//! the lessons' `assets/`, and any other file a lesson links to. Every relative
-//! link is checked and rewritten for that layout (a link to `02-x.md#y` becomes
-//! `x.html#y`), so a link that works in the markdown works in the book.
+//! Lessons live in part folders (`lessons/1-front-door/<slug>.md`; the index and
+//! the sidebar group them under "Front door"), their images in `lessons/assets/`.
+//! A lesson's identity is its slug, never its place: the output is flat,
+//! `index.html`, one `<slug>.html` per lesson, `style.css`, the lessons'
+//! `assets/`, and any other file a lesson links to. Every relative link is
+//! checked and rewritten for that layout (a link to `../2-data/cache.md#y`
+//! becomes `cache.html#y`, `../assets/x.svg` becomes `assets/x.svg`), so a link
+//! that works in the markdown works in the book.
+//!
+//! Facts about stages come from the catalogue: a table after `<!-- stages -->`
+//! lists the exercise's stages by id, and the book adds each one's number and
+//! title from `course.toml`; sample reports quoted in a lesson are checked
+//! against it (see [`StageProblem`]).
 
 mod code;
 mod html;
@@ -126,17 +135,19 @@ fn list(items: &[impl fmt::Display]) -> String {
     items.iter().map(|b| format!("  {b}")).collect::<Vec<_>>().join("\n")
 }
 
-/// Checks every relative link and image of every lesson: the file exists
-/// (relative to the lesson), a linked `.md` is a lesson of the catalogue, and a
-/// `#anchor` names a heading id or an `id=` of the target page. External links
-/// (`https:`, `mailto:`, …) are not checked. All broken links are reported at
-/// once, each with its file and line.
+/// Checks every lesson against the catalogue, then every relative link and
+/// image: stage tables and sample reports agree with `course.toml`
+/// ([`BookError::Stages`]); the file exists (relative to the lesson), a linked
+/// `.md` is a lesson of the catalogue, and a `#anchor` names a heading id or an
+/// `id=` of the target page. External links (`https:`, `mailto:`, …) are not
+/// checked. All problems of a kind are reported at once, each with its file
+/// and line.
 pub fn check_links(catalog: &catalog::Catalog) -> Result<(), BookError> {
     Site::load(catalog)?.check()
 }
 
 /// Renders the book into `out_dir` (created if missing; files in it are
-/// overwritten, others left alone). Fails, writing nothing, if a link is broken.
+/// overwritten, others left alone). Fails, writing nothing, if [`check_links`] fails.
 pub fn build(catalog: &catalog::Catalog, out_dir: &Path) -> Result<BuildReport, BookError> {
     let site = Site::load(catalog)?;
     site.check()?;

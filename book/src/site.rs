@@ -3,7 +3,7 @@
 //!
 //! Layout of the output: every page sits at the top (`index.html`,
 //! `<slug>.html`), so every relative link is rewritten:
-//! - a lesson (`02-load-balancing.md#health`) becomes its page (`load-balancing.html#health`);
+//! - a lesson (`../1-front-door/load-balancer.md#health`) becomes its page (`load-balancer.html#health`);
 //! - a file under `lessons/` keeps its path below `lessons/` (`assets/x.svg`);
 //! - any other file of the course is copied below `_repo/` (`_repo/contracts/src/lib.rs`).
 
