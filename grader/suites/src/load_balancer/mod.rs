@@ -13,7 +13,7 @@
 //! `round-robin`); helpers beside them (`show.rs`, `picks.rs`, `held.rs`,
 //! `smooth.rs`, `queueing.rs`, `ring.rs`), which stages import and which
 //! import no stage; [`baseline`], the plain implementation the speed figures
-//! grade against; [`simulation`], the ungraded `cargo grader simulate`.
+//! grade against; `simulation.rs`, the ungraded `cargo grader simulate`.
 
 pub mod baseline;
 mod held;
@@ -21,7 +21,7 @@ mod picks;
 mod queueing;
 mod ring;
 mod show;
-pub mod simulation;
+mod simulation;
 mod smooth;
 
 mod benchmarks;
