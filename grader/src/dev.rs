@@ -302,11 +302,6 @@ impl Checker<'_> {
     }
 
     fn stage_files(&mut self, lesson: &Lesson, ex: &Exercise) {
-        let folder = self.root.join(catalog::SUITES_DIR).join(&ex.suite);
-        if !folder.join("mod.rs").is_file() {
-            // A suite in one file (the old shape) has no stage files to check.
-            return;
-        }
         for stage in &ex.stages {
             let file = stage_file(&self.root, &ex.suite, &stage.id);
             if !file.is_file() {

@@ -74,8 +74,8 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Run the exercise's workload through your code and the reference's,
-    /// side by side (not graded).
+    /// One workload through your code and the reference's, side by side
+    /// (not graded).
     Simulate {
         /// The exercise.
         exercise: String,

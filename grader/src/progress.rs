@@ -166,10 +166,12 @@ mod tests {
     fn course() -> (tempfile::TempDir, Catalog) {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut text = String::from("format_version = 1\ntitle = \"t\"\n");
-        std::fs::create_dir_all(dir.path().join(catalog::SUITES_DIR)).expect("mkdir");
+
         for slug in ["a", "b", "c"] {
             std::fs::create_dir_all(dir.path().join(slug)).expect("mkdir");
-            std::fs::write(dir.path().join(catalog::SUITES_DIR).join(format!("{slug}.rs")), "").expect("write");
+            let suite = dir.path().join(catalog::SUITES_DIR).join(slug);
+            std::fs::create_dir_all(&suite).expect("mkdir");
+            std::fs::write(suite.join("mod.rs"), "").expect("write");
             text.push_str(&format!(
                 "[[lesson]]\nslug = \"{slug}\"\ntitle = \"{slug}\"\nfile = \"{slug}\"\n[lesson.exercise]\ncrate = \"{slug}\"\nsolution = \"{slug}\"\npristine = \"{slug}\"\nsuite = \"{slug}\"\n[[lesson.exercise.stage]]\nid = \"one\"\ntitle = \"one\"\n[[lesson.exercise.stage]]\nid = \"two\"\ntitle = \"two\"\n"
             ));

@@ -63,7 +63,7 @@ pub const DEFAULT_STAGE_TIMEOUT_MS: u64 = 30_000;
 pub const FILE_NAME: &str = "course.toml";
 
 /// Where the suites live, relative to the workspace root: suite `x` is the
-/// module `x/mod.rs` (or `x.rs`) of the `grader-suites` crate.
+/// folder `x/` (its `mod.rs`, a stage per file) of the `grader-suites` crate.
 pub const SUITES_DIR: &str = "grader/suites/src";
 
 /// Where the lessons live: one folder per part of the course, named
@@ -337,11 +337,12 @@ fn suite_module(root: &Path, suite: &str) -> Result<PathBuf, String> {
             "suite `{suite}` must be a module name: lowercase letters, digits and underscores (`token_bucket`)"
         ));
     }
-    let dir = root.join(SUITES_DIR);
-    let candidates = [dir.join(suite).join("mod.rs"), dir.join(format!("{suite}.rs"))];
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        format!("suite `{suite}` does not exist: there is no {SUITES_DIR}/{suite}/mod.rs nor {SUITES_DIR}/{suite}.rs")
-    })
+    let file = root.join(SUITES_DIR).join(suite).join("mod.rs");
+    if file.is_file() {
+        Ok(file)
+    } else {
+        Err(format!("suite `{suite}` does not exist: there is no {SUITES_DIR}/{suite}/mod.rs"))
+    }
 }
 
 fn existing(root: &Path, rel: &Spanned<String>, what: &str) -> Result<PathBuf, String> {
@@ -584,7 +585,7 @@ title = "first"
         );
         assert_eq!(
             e,
-            "course.toml:5:8: suite `a` does not exist: there is no grader/suites/src/a/mod.rs nor grader/suites/src/a.rs (the suite is derived from the slug; `suite = \"...\"` under [lesson.exercise] overrides it)"
+            "course.toml:5:8: suite `a` does not exist: there is no grader/suites/src/a/mod.rs (the suite is derived from the slug; `suite = \"...\"` under [lesson.exercise] overrides it)"
         );
     }
 
@@ -607,18 +608,19 @@ title = "first"
     #[test]
     fn an_explicit_suite_without_a_module_is_located() {
         let e = error_text(&EXPLICIT.replace("suite = \"b\"", "suite = \"c\""));
-        assert_eq!(
-            e,
-            "course.toml:13:9: suite `c` does not exist: there is no grader/suites/src/c/mod.rs nor grader/suites/src/c.rs"
-        );
+        assert_eq!(e, "course.toml:13:9: suite `c` does not exist: there is no grader/suites/src/c/mod.rs");
         let e = error_text(&EXPLICIT.replace("suite = \"b\"", "suite = \"token-bucket\""));
         assert!(e.starts_with("course.toml:13:9: suite `token-bucket` must be a module name"), "{e}");
     }
 
     #[test]
-    fn a_suite_may_be_a_file_and_declare_a_simulation() {
+    fn a_suite_is_a_folder_and_may_declare_a_simulation() {
         let dir = fixture();
         std::fs::write(dir.path().join(SUITES_DIR).join("c.rs"), "").expect("write");
+        let e = error_in(dir.path(), &EXPLICIT.replace("suite = \"b\"", "suite = \"c\""));
+        assert!(e.ends_with("there is no grader/suites/src/c/mod.rs"), "a module file is no suite folder: {e}");
+        std::fs::create_dir_all(dir.path().join(SUITES_DIR).join("c")).expect("mkdir");
+        std::fs::write(dir.path().join(SUITES_DIR).join("c/mod.rs"), "").expect("write");
         let text = EXPLICIT.replace("suite = \"b\"", "suite = \"c\"\nsimulation = true");
         let c = parse(dir.path(), &text).expect("valid");
         assert!(c.exercises().next().expect("one exercise").1.simulation);
