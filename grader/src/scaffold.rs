@@ -219,12 +219,20 @@ fn insert_lesson(catalog: &Catalog, text: &str, entry: &str, part: Option<u32>) 
         .into_iter()
         .collect();
     let later = |lesson: &catalog::Lesson| {
-        let theirs = lesson.file.parent().and_then(|d| part_number(d));
+        let theirs = lesson.file.parent().and_then(part_number);
         matches!((part, theirs), (Some(mine), Some(theirs)) if theirs > mine)
     };
     if headers.len() == catalog.lessons.len() {
         if let Some(i) = catalog.lessons.iter().position(later) {
-            let at = headers[i];
+            // Before the lesson's header and the comment lines right above it.
+            let mut at = headers[i];
+            while at > 0 {
+                let start = text[..at - 1].rfind('\n').map_or(0, |n| n + 1);
+                if !text[start..at].trim_start().starts_with('#') {
+                    break;
+                }
+                at = start;
+            }
             return format!("{}{entry}\n{}", &text[..at], &text[at..]);
         }
     }
@@ -321,5 +329,49 @@ mod tests {
         assert_eq!(words("demo-slug"), "Demo slug");
         assert_eq!(part_number(Path::new("lessons/2-data")), Some(2));
         assert_eq!(part_number(Path::new("lessons/assets")), None);
+    }
+
+    /// A course with a lesson in part 1 and one in part 3 (reading only).
+    fn course() -> (tempfile::TempDir, Catalog, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (path, text) in [("lessons/1-front/a.md", "# A"), ("lessons/3-async/c.md", "# C")] {
+            let at = dir.path().join(path);
+            std::fs::create_dir_all(at.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(at, text).expect("write");
+        }
+        let text = "format_version = 1\ntitle = \"T\"\n\n[[lesson]]\nslug = \"a\"\ntitle = \"A\"\n\n# the async part\n[[lesson]]\nslug = \"c\"\ntitle = \"C\"\n";
+        let catalog = Catalog::parse(dir.path(), Path::new("course.toml"), text).expect("valid");
+        (dir, catalog, text.to_string())
+    }
+
+    #[test]
+    fn a_lesson_goes_at_the_end_of_its_part() {
+        let (_dir, catalog, text) = course();
+        let entry = "[[lesson]]\nslug = \"b\"\n";
+        let in_part_2 = insert_lesson(&catalog, &text, entry, Some(2));
+        assert!(
+            in_part_2
+                .contains("title = \"A\"\n\n[[lesson]]\nslug = \"b\"\n\n# the async part\n[[lesson]]\nslug = \"c\""),
+            "{in_part_2}"
+        );
+        let in_part_3 = insert_lesson(&catalog, &text, entry, Some(3));
+        assert!(in_part_3.ends_with("title = \"C\"\n\n[[lesson]]\nslug = \"b\"\n"), "{in_part_3}");
+    }
+
+    #[test]
+    fn a_part_is_named_with_or_without_its_number() {
+        let (dir, catalog, _) = course();
+        let found =
+            |part: Option<&str>| part_folder(&catalog, part).map(|p| p.strip_prefix(dir.path()).map(Path::to_path_buf));
+        assert_eq!(found(Some("async")).ok().and_then(Result::ok), Some(PathBuf::from("lessons/3-async")));
+        assert_eq!(found(Some("1-front")).ok().and_then(Result::ok), Some(PathBuf::from("lessons/1-front")));
+        assert_eq!(
+            found(Some("2-data")).ok().and_then(Result::ok),
+            Some(PathBuf::from("lessons/2-data")),
+            "a new part"
+        );
+        assert_eq!(found(None).ok().and_then(Result::ok), Some(PathBuf::from("lessons/3-async")), "the last lesson's");
+        let e = part_folder(&catalog, Some("data")).map(|_| ()).expect_err("no such part");
+        assert!(e.to_string().starts_with("no part `data`: the parts are 1-front, 3-async"), "{e}");
     }
 }
