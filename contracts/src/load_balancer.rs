@@ -209,16 +209,19 @@ pub struct Lease<'a> {
 
 impl<'a> Lease<'a> {
     /// A lease on backend `id`, to be released to `picker`.
+    #[inline]
     pub fn new(id: BackendId, picker: &'a dyn Picker) -> Lease<'a> {
         Lease { id, picker, live: true }
     }
 
     /// The backend to send the request to.
+    #[inline]
     pub fn id(&self) -> BackendId {
         self.id
     }
 
     /// The request completed: releases the lease with [`Outcome::Completed`].
+    #[inline]
     pub fn finish(mut self) {
         self.live = false;
         self.picker.release(self.id, Outcome::Completed);
@@ -226,6 +229,7 @@ impl<'a> Lease<'a> {
 }
 
 impl Drop for Lease<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.live {
             self.live = false;
