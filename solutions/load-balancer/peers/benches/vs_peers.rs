@@ -405,6 +405,38 @@ fn least_loaded(c: &mut Criterion) {
     g.bench_function("ours_power_of_two", |b| b.iter(|| black_box(chosen(p2c.pick()))));
     g.finish();
 
+    // Two threads, each request over before its thread's next one. Untimed
+    // first: every backend gets picks, and every count is back to zero.
+    let per_backend = tally(10_000, || chosen(ours.pick()));
+    assert!(per_backend.iter().all(|&n| n > 0), "ours, two threads: {per_backend:?}");
+    let per_backend = tally(10_000, || baseline.pick_release());
+    assert!(per_backend.iter().all(|&n| n > 0), "baseline, two threads: {per_backend:?}");
+    assert!(backends.iter().all(|b| ours.in_flight(b.id) == 0));
+    assert!(lock(&baseline.state).0.iter().all(|&n| n == 0));
+    let mut g = c.benchmark_group("least_loaded_pick_release_2_threads");
+    g.bench_function("ours_least_connections", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, |_, _| {
+                black_box(chosen(ours.pick()));
+            })
+        })
+    });
+    g.bench_function("baseline_mutex_least_connections", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, |_, _| {
+                black_box(baseline.pick_release());
+            })
+        })
+    });
+    g.bench_function("ours_power_of_two", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, |_, _| {
+                black_box(chosen(p2c.pick()));
+            })
+        })
+    });
+    g.finish();
+
     // A busy server: every backend has one request in flight, held for the
     // whole group, so a least-connections pick finds no idle backend to stop
     // at and scans the whole list. Untimed: both sides still rotate.
@@ -421,6 +453,33 @@ fn least_loaded(c: &mut Criterion) {
     let mut g = c.benchmark_group("least_loaded_pick_release_1_thread_busy");
     g.bench_function("ours_least_connections", |b| b.iter(|| black_box(chosen(ours.pick()))));
     g.bench_function("baseline_mutex_least_connections", |b| b.iter(|| black_box(baseline.pick_release())));
+    g.finish();
+
+    // Two threads, busy as above: every pick scans the whole list while the
+    // other thread's picks and releases change the counts under it. Untimed
+    // first: every backend gets picks, and every count is back to one (the
+    // held request) once both threads are done.
+    let per_backend = tally(10_000, || chosen(ours.pick()));
+    assert!(per_backend.iter().all(|&n| n > 0), "ours, two threads: {per_backend:?}");
+    assert!(backends.iter().all(|b| ours.in_flight(b.id) == 1));
+    let per_backend = tally(10_000, || baseline.pick_release());
+    assert!(per_backend.iter().all(|&n| n > 0), "baseline, two threads: {per_backend:?}");
+    assert!(lock(&baseline.state).0.iter().all(|&n| n == 1));
+    let mut g = c.benchmark_group("least_loaded_pick_release_2_threads_busy");
+    g.bench_function("ours_least_connections", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, |_, _| {
+                black_box(chosen(ours.pick()));
+            })
+        })
+    });
+    g.bench_function("baseline_mutex_least_connections", |b| {
+        b.iter_custom(|n| {
+            two_threads(n, |_, _| {
+                black_box(baseline.pick_release());
+            })
+        })
+    });
     g.finish();
     drop(held);
 }
