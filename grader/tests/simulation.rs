@@ -90,7 +90,8 @@ fn prose(report: &str) -> String {
 fn every_figure_the_lesson_quotes_is_the_one_the_simulation_prints() {
     // The lesson quotes the command as a learner runs it: the default seed.
     let out = simulate_reference(None);
-    let lesson = std::fs::read_to_string(common::root().join("lessons/1-front-door/load-balancer.md")).expect("the lesson");
+    let lesson =
+        std::fs::read_to_string(common::root().join("lessons/1-front-door/load-balancer.md")).expect("the lesson");
     let lesson = prose(&lesson);
     let (rr, lc, p2c) =
         (row(&out, "round-robin").1, row(&out, "least-connections").1, row(&out, "power of two choices").1);
