@@ -186,6 +186,33 @@ fn the_speed_floor_quoted_in_lessons_is_the_graded_one() {
     }
 }
 
+#[test]
+fn the_growth_bound_quoted_in_lessons_is_the_graded_one() {
+    let bench = repo_root().join("grader/suites/src/bench.rs");
+    let source = std::fs::read_to_string(&bench).expect("read bench.rs");
+    let limit: f64 = source
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("pub const GROWTH_LIMIT: f64 ="))
+        .and_then(|v| v.trim().trim_end_matches(';').parse().ok())
+        .unwrap_or_else(|| panic!("no `pub const GROWTH_LIMIT: f64 = <number>;` in {}", bench.display()));
+    for lesson in &real_catalog().lessons {
+        let Some(exercise) = &lesson.exercise else { continue };
+        if !exercise.stages.iter().any(|s| s.id == "benchmarks") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&lesson.file)
+            .expect("read lesson")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let quoted = numbers_before(&text, "× for 100×");
+        assert!(!quoted.is_empty(), "{} does not quote its growth bound as \"N× for 100× …\"", lesson.file.display());
+        for q in quoted {
+            assert_eq!(q, limit, "{} quotes a growth bound of {q}×; the suites grade {limit}×", lesson.file.display());
+        }
+    }
+}
+
 /// The numbers written right before `marker` in `text`.
 fn numbers_before(text: &str, marker: &str) -> Vec<f64> {
     text.match_indices(marker)

@@ -24,6 +24,11 @@ use grader_protocol::{BenchFigure, BenchKind};
 /// `HashMap` baseline, and noise on a busy 2-core machine is about ±30%.)
 pub const SPEED_THRESHOLD: f64 = 0.2;
 
+/// A complexity figure passes when time per operation grows at most this
+/// much for 100× the input: O(1) grows ~1×, O(log n) ~2×, O(n) ~100×, so the
+/// bound separates "logarithmic or better" from "linear" on any machine.
+pub const GROWTH_LIMIT: f64 = 10.0;
+
 /// Rounds of alternation. Each side's figure is its fastest round.
 const ROUNDS: usize = 15;
 

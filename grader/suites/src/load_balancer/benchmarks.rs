@@ -91,7 +91,7 @@ pub(super) fn run(learner: Subject, baseline: Subject, reference: Subject, ctx: 
         "ring lookup, 100 → 10,000 points",
         "a lookup's time grows with the number of points: a linear scan? Keep the points sorted and binary-search them",
         100,
-        10.0,
+        bench::GROWTH_LIMIT,
         |size| at(&l_sized, size),
         |size| at(&r_sized, size),
     ));

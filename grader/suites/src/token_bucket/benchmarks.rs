@@ -59,7 +59,7 @@ pub(super) fn run(learner: Subject, baseline: Subject, reference: Subject, ctx: 
         "keyed try_acquire, 100 → 10k keys",
         "time per call grows with the number of keys: a scan of every key, or a sweep of the whole map on every call? Sweep only when the map has doubled since the last sweep, so each sweep is paid for by the inserts before it",
         100,
-        10.0,
+        bench::GROWTH_LIMIT,
         |n| keyed_run(learner, n),
         |n| keyed_run(reference, n),
     );
