@@ -72,15 +72,17 @@
 //! - **Zipf**: 500,000 requests over 100,000 keys, key `i` (from 1) drawn with
 //!   probability proportional to `1 / i^α`, for α = 0.6, 0.8 and 1.0, at
 //!   capacities 1,000 and 10,000 (1% and 10% of the keys);
-//! - **scan plus hot set**: a hot set of 500 keys requested uniformly, with
-//!   one-pass scans of fresh keys (each requested once, never again) cutting
-//!   in, half the requests each, at capacity 1,000.
+//! - **scan plus hot set**: 500,000 requests at capacity 1,000: runs of
+//!   1,000 reads of a hot set of 500 keys (uniformly), each run followed by
+//!   a scan of 1,000 fresh keys (each requested once, never again).
 //!
 //! Your admission policy passes when, on every trace, its hit ratio is at
-//! least LRU's plus **1 percentage point** (Zipf) and plus **20 percentage
+//! least LRU's plus **1 percentage point** (Zipf) and plus **10 percentage
 //! points** (scan plus hot set), and never above the optimum's (a hit ratio
 //! above the optimum means `get` answered a key it did not hold). Values are
-//! checked too: a hit answers the value last put for that key.
+//! checked too: a hit answers the value last put for that key. (For scale:
+//! on these traces the reference, S3-FIFO, beats LRU by 3.8 to 11 points on
+//! Zipf and by 21 points on the scan trace.)
 //!
 //! # What your crate exports
 //!

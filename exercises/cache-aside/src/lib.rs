@@ -57,7 +57,7 @@
 //! The time per call of `LruCache`, `Lfu` and `Admission` must not grow more
 //! than 10× when the cache holds 100× more entries (1,000 → 100,000).
 //! `Admission` must hit at least 1 percentage point more often than LRU on
-//! Zipf traces (α 0.6, 0.8, 1.0) and 20 points more on a scan-plus-hot-set
+//! Zipf traces (α 0.6, 0.8, 1.0) and 10 points more on a scan-plus-hot-set
 //! trace. The front must run at least a quarter as fast as a plain one (one
 //! lock around everything).
 
