@@ -391,6 +391,11 @@ pub trait CacheAside: Send + Sync {
     /// Found values held: at most `capacity`.
     fn len(&self) -> usize;
 
+    /// `true` when no found value is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Negative (not found) entries held: at most `negative_capacity`.
     fn negative_len(&self) -> usize;
 }

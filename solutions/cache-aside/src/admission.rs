@@ -1,0 +1,212 @@
+//! [`Admission`]: S3-FIFO (Yang et al., SOSP 2023), three FIFO queues that
+//! beat LRU on skewed traffic and shrug off scans.
+//!
+//! The observation behind it: in real traces most keys are requested once
+//! and never again ("one-hit wonders"). LRU gives each of them a full trip
+//! through the cache, pushing out keys that would have been hit. S3-FIFO
+//! makes a newcomer *prove itself* in a small queue first:
+//!
+//! - **small** (10% of the capacity): every new key enters here.
+//! - **main** (the rest): keys that were hit while in small, and keys that
+//!   come back soon after being evicted from small.
+//! - **ghost**: the *keys* (no values) recently evicted from small, as many
+//!   as main holds. A miss on a ghost key means "evicted too soon": it goes
+//!   straight to main.
+//!
+//! Each entry carries a tiny use counter (0 to 3), bumped on a hit; a hit
+//! moves nothing, so a hit is one hash lookup and one increment (LRU must
+//! relink a node on every hit, which is what makes it hard to scale).
+//! Eviction looks at the tail of one queue:
+//!
+//! - from **small** (when small holds its share or more): a key that was hit
+//!   moves to main; one never hit is evicted and remembered in ghost.
+//! - from **main**: a key with a count above 0 gets a second chance (back to
+//!   the head, count minus 1); a key at 0 is evicted.
+//!
+//! A scan of fresh keys only ever churns small: each scanned key is never
+//! hit, so it leaves from small, and main (the hot set) is untouched. That
+//! is the scan resistance the stage checks. Every key that leaves is
+//! evicted; no newcomer is refused, so `put` answers the evicted key.
+//!
+//! Each eviction is O(1) amortised: a key moves from small to main once, and
+//! a second chance in main spends one unit of a counter that only hits refill.
+
+use std::collections::VecDeque;
+
+use contracts::cache_aside::Policy;
+
+use crate::list::{Linked, Links, List};
+use crate::map::{Map, new_map};
+
+/// A use counter saturates here: three hits buy three second chances.
+const MAX_USES: u8 = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    Small,
+    Main,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    key: u64,
+    value: u64,
+    uses: u8,
+    queue: Queue,
+    links: Links,
+}
+
+impl Linked for Entry {
+    #[inline]
+    fn links(&mut self) -> &mut Links {
+        &mut self.links
+    }
+}
+
+/// S3-FIFO: a small probation queue, a main queue, and a ghost of keys.
+#[derive(Debug)]
+pub struct Admission {
+    capacity: usize,
+    /// How many entries small holds before eviction takes from it.
+    small_share: usize,
+    map: Map<u32>,
+    entries: Vec<Entry>,
+    small: List,
+    main: List,
+    ghost: Ghost,
+    /// The slot of the entry `evict` just dropped, for the newcomer.
+    free: Option<u32>,
+}
+
+impl Admission {
+    /// Evict one key to make room, and answer it.
+    fn evict(&mut self) -> u64 {
+        loop {
+            if self.small.len() >= self.small_share || self.main.is_empty() {
+                let Some(e) = self.small.pop_back(&mut self.entries) else { unreachable!("a full cache is empty") };
+                let entry = &mut self.entries[e as usize];
+                if entry.uses > 0 {
+                    // Hit while on probation: promote, with a clean count.
+                    entry.uses = 0;
+                    entry.queue = Queue::Main;
+                    self.main.push_front(&mut self.entries, e);
+                    continue;
+                }
+                let key = entry.key;
+                self.ghost.remember(key);
+                return self.forget(e);
+            }
+            let Some(e) = self.main.pop_back(&mut self.entries) else { unreachable!("checked not empty") };
+            let entry = &mut self.entries[e as usize];
+            if entry.uses > 0 {
+                entry.uses -= 1;
+                self.main.push_front(&mut self.entries, e);
+                continue;
+            }
+            return self.forget(e);
+        }
+    }
+
+    /// Drop entry `e` (already out of its queue) from the map; its slot is
+    /// reused by the `put` that asked for room.
+    #[inline]
+    fn forget(&mut self, e: u32) -> u64 {
+        let key = self.entries[e as usize].key;
+        self.map.remove(&key);
+        self.free = Some(e);
+        key
+    }
+}
+
+impl Policy for Admission {
+    fn new(capacity: usize) -> Self {
+        let small_share = (capacity / 10).max(1);
+        Admission {
+            capacity,
+            small_share,
+            map: new_map(),
+            entries: Vec::new(),
+            small: List::EMPTY,
+            main: List::EMPTY,
+            ghost: Ghost::new(capacity - small_share.min(capacity - 1)),
+            free: None,
+        }
+    }
+
+    #[inline]
+    fn get(&mut self, key: u64) -> Option<u64> {
+        let e = *self.map.get(&key)?;
+        let entry = &mut self.entries[e as usize];
+        entry.uses = (entry.uses + 1).min(MAX_USES);
+        Some(entry.value)
+    }
+
+    fn put(&mut self, key: u64, value: u64) -> Option<u64> {
+        if let Some(&e) = self.map.get(&key) {
+            let entry = &mut self.entries[e as usize];
+            entry.value = value;
+            entry.uses = (entry.uses + 1).min(MAX_USES);
+            return None;
+        }
+        let evicted = (self.map.len() >= self.capacity).then(|| self.evict());
+        let queue = if self.ghost.take(key) { Queue::Main } else { Queue::Small };
+        let entry = Entry { key, value, uses: 0, queue, links: Links::UNLINKED };
+        let e = match self.free.take() {
+            Some(e) => {
+                self.entries[e as usize] = entry;
+                e
+            }
+            None => {
+                self.entries.push(entry);
+                (self.entries.len() - 1) as u32
+            }
+        };
+        self.map.insert(key, e);
+        match queue {
+            Queue::Small => self.small.push_front(&mut self.entries, e),
+            Queue::Main => self.main.push_front(&mut self.entries, e),
+        }
+        evicted
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// A bounded FIFO of keys recently evicted from small.
+///
+/// A key is remembered with the tick of its arrival; when the FIFO is over
+/// its size the oldest arrival is forgotten, unless the key came back since
+/// (its tick in the map is newer). Taking a key (a ghost hit) forgets it.
+#[derive(Debug)]
+struct Ghost {
+    size: usize,
+    tick: u64,
+    map: Map<u64>,
+    fifo: VecDeque<(u64, u64)>,
+}
+
+impl Ghost {
+    fn new(size: usize) -> Ghost {
+        Ghost { size: size.max(1), tick: 0, map: new_map(), fifo: VecDeque::new() }
+    }
+
+    fn remember(&mut self, key: u64) {
+        self.tick += 1;
+        self.map.insert(key, self.tick);
+        self.fifo.push_back((key, self.tick));
+        while self.fifo.len() > self.size {
+            let Some((old, at)) = self.fifo.pop_front() else { break };
+            if self.map.get(&old) == Some(&at) {
+                self.map.remove(&old);
+            }
+        }
+    }
+
+    /// Was `key` remembered? It is forgotten either way.
+    fn take(&mut self, key: u64) -> bool {
+        self.map.remove(&key).is_some()
+    }
+}
