@@ -147,6 +147,9 @@ pub fn grade(ctx: &Ctx, args: &GradeArgs) -> anyhow::Result<bool> {
         bail!("--stage needs an exercise: `cargo grade <exercise> --stage N`");
     }
     let seed = args.seed.unwrap_or_else(rand::random);
+    if args.json {
+        crate::ui::quiet();
+    }
     let mut reports = Vec::new();
     for slug in &slugs {
         let (lesson, ex) = ctx.exercise(slug)?;

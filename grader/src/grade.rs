@@ -79,8 +79,10 @@ pub fn grade(req: &Request<'_>) -> anyhow::Result<Report> {
             Limits { timeout: req.timeout.unwrap_or(Duration::from_millis(stage.timeout_ms)), ..Limits::default() };
         let nonce = nonce();
         let args = ["stage".to_string(), stage.id.clone(), "--seed".into(), req.seed.to_string()];
+        let progress = crate::ui::Spinner::start(format!("stage {}/{}  {}", i + 1, ex.stages.len(), stage.title));
         let finished = isolate::run(&runner.binary, &args, &nonce, limits)
             .with_context(|| format!("starting {}", runner.binary.display()))?;
+        drop(progress);
         let report = &mut stages[i];
         report.seed = Some(req.seed);
         report.millis = finished.elapsed.as_millis() as u64;
@@ -243,8 +245,10 @@ pub fn simulate(req: &Request<'_>) -> anyhow::Result<Simulated> {
     );
     let limits = Limits { timeout: req.timeout.unwrap_or(Duration::from_secs(120)), ..Limits::default() };
     let args = ["simulate".to_string(), "--seed".into(), req.seed.to_string()];
+    let progress = crate::ui::Spinner::start(format!("running the {} simulation", req.lesson.slug));
     let finished = isolate::run(&runner.binary, &args, &nonce(), limits)
         .with_context(|| format!("starting {}", runner.binary.display()))?;
+    drop(progress);
     if let Some(artifact) = finished.outcome.as_ref().and_then(|o| o.artifact.clone()) {
         return Ok(Simulated::Done(artifact));
     }

@@ -13,6 +13,7 @@
 //! - [`grade`] turns what happened into a [`report::Report`] that teaches;
 //! - [`progress`] remembers what passed and which hints were shown;
 //! - [`commands`] implements the subcommands on top of those;
+//! - [`ui`] shows progress while the grader waits, at a terminal only;
 //! - [`dev`] and [`scaffold`] are for the course's authors: the self-check
 //!   (`cargo grader dev check`) and `cargo grader new`.
 
@@ -24,6 +25,7 @@ pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod scaffold;
+pub mod ui;
 
 use std::path::{Path, PathBuf};
 

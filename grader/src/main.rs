@@ -1,5 +1,7 @@
 //! `grader`: grade exercises, show hints, compare with the reference.
-//! `cargo grade` is an alias for `cargo run -q -p grader -- grade`.
+//! `cargo grade` is an alias for `cargo run -q -p grader-launch -- grade`:
+//! the launcher builds this binary in the release profile (with progress at a
+//! terminal), then runs it (grader/launch).
 //!
 //! Exit status, for every command: 0 when everything it checked passed, 1
 //! when it ran and something did not pass, 2 when it could not run (see

@@ -539,3 +539,18 @@ fn help_shows_the_commands_as_the_learner_types_them() {
     }
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn off_a_terminal_the_output_is_free_of_progress() {
+    // stdout and stderr are pipes here: what a log, a pipe or CI receives.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let out = grader(&scratch.path().join("p.toml"))
+        .args(["grade", "token-bucket", "--crate", "exercises/.pristine/token-bucket", "--seed", "1"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let both =
+        format!("stderr:\n{}\nstdout:\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+    assert!(!both.contains('\r') && !both.contains('\x1b'), "terminal controls off a terminal: {both:?}");
+    settings().bind(|| insta::assert_snapshot!(both));
+}
