@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use contracts::cache_aside::{CacheAside, FrontConfig, Policy, Store, StoreError, TtlLru};
 use grader_protocol::BenchFigure;
-use rand::RngExt;
 
 use super::Subject;
+use super::complexity::next_keys;
 use super::traces::{key_of, zipf};
 use crate::bench;
 use crate::harness::{Ctx, StageResult};
@@ -128,24 +128,23 @@ pub(super) fn run(learner: Subject, baseline: Subject, reference: Subject, ctx: 
         front(reference),
     ));
 
-    // Growth with capacity: every entry in use, keys drawn from twice the
-    // capacity (about half the calls evict).
-    let sized_keys = |capacity: usize| {
-        let mut rng = ctx.rng(80 + capacity as u64);
-        (0..OPS).map(|_| key_of(rng.random_range(0..2 * capacity as u64), 9)).collect::<Vec<u64>>()
-    };
-    let (small_keys, large_keys) = (sized_keys(1_000), sized_keys(100_000));
+    // Growth with capacity: every entry in use; each batch reads a hot set
+    // again and misses a few new keys (see `complexity::next_keys`).
+    let sizes = [1_000u64, 100_000];
     let admission = |s: Subject| {
-        let mut caches = [(s.admission)(1_000), (s.admission)(100_000)];
-        for (c, n) in caches.iter_mut().zip([1_000u64, 100_000]) {
+        let mut caches = sizes.map(|n| {
+            let mut c = (s.admission)(n as usize);
             for i in 0..n {
                 c.put(key_of(i, 9), i);
             }
-        }
-        let keys = [small_keys.clone(), large_keys.clone()];
+            c
+        });
+        let mut rng = ctx.rng(82);
+        let (mut keys, mut fresh) = (vec![0; OPS], 1u64 << 40);
         move |size: usize| {
             let i = usize::from(size > 1_000);
-            policy_batch(caches[i].as_mut(), &keys[i])
+            next_keys(&mut rng, &mut keys, &mut fresh, 9);
+            policy_batch(caches[i].as_mut(), &keys)
         }
     };
     figures.push(bench::complexity(
@@ -157,17 +156,19 @@ pub(super) fn run(learner: Subject, baseline: Subject, reference: Subject, ctx: 
         admission(reference),
     ));
     let front_sized = |s: Subject| {
-        let fronts =
-            [(s.front)(Arc::new(Instant), front_config(1_000)), (s.front)(Arc::new(Instant), front_config(100_000))];
-        for (f, n) in fronts.iter().zip([1_000u64, 100_000]) {
+        let fronts = sizes.map(|n| {
+            let f = (s.front)(Arc::new(Instant), front_config(n as usize));
             for i in 0..n {
                 let _ = f.get(key_of(i, 9), 0);
             }
-        }
-        let keys = [small_keys.clone(), large_keys.clone()];
+            f
+        });
+        let mut rng = ctx.rng(83);
+        let (mut keys, mut fresh) = (vec![0; OPS], 1u64 << 40);
         move |size: usize| {
             let i = usize::from(size > 1_000);
-            front_batch(&fronts[i], &keys[i], 1)
+            next_keys(&mut rng, &mut keys, &mut fresh, 9);
+            front_batch(&fronts[i], &keys, 1)
         }
     };
     figures.push(bench::complexity(

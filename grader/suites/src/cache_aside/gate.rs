@@ -107,19 +107,21 @@ impl GatedStore {
         self.lock().gates[gate.0].arrived
     }
 
-    /// Waits until `n` calls arrived at the gate, for at most `limit`
-    /// (a watchdog for an implementation that never makes the call, not a
-    /// way to synchronise: a correct one arrives at once). `false` if they
-    /// did not.
-    pub(super) fn wait_arrived(&self, gate: GateId, n: usize, limit: Duration) -> bool {
+    /// Waits until `n` calls arrived at the gate, for at most `limit`, or
+    /// until `gone()` says the caller that should arrive has ended (a panic,
+    /// a `todo!()`). A watchdog for an implementation that never makes the
+    /// call, not a way to synchronise: a correct one arrives at once. `false`
+    /// if they did not arrive.
+    pub(super) fn wait_arrived(&self, gate: GateId, n: usize, limit: Duration, gone: impl Fn() -> bool) -> bool {
         let deadline = Instant::now() + limit;
         let mut st = self.lock();
         while st.gates[gate.0].arrived < n {
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if left.is_zero() || gone() {
                 return false;
             }
-            st = self.changed.wait_timeout(st, left).unwrap_or_else(|p| p.into_inner()).0;
+            let slice = left.min(Duration::from_millis(10));
+            st = self.changed.wait_timeout(st, slice).unwrap_or_else(|p| p.into_inner()).0;
         }
         true
     }

@@ -195,7 +195,7 @@ fn slow_load_then_write(s: Subject, old: Option<u64>, new: Option<u64>, get_betw
             config(100, SECOND, 0, SECOND, 100)
         )
     };
-    if !store.wait_arrived(gate, 1, WATCHDOG) {
+    if !store.wait_arrived(gate, 1, WATCHDOG, || a.is_finished()) {
         store.open_all();
         let _ = join(a);
         return Err(fail(sit(""), "thread A's get to call Store::load", "no load within 5 s")
@@ -294,7 +294,7 @@ fn overlapping_writes(s: Subject) -> Result<(), Failure> {
     let gate = store.hold(Op::Save, key, 1);
     let front_a = Arc::clone(&f);
     let a = std::thread::spawn(move || front_a.write(key, Some(1), 1));
-    if !store.wait_arrived(gate, 1, WATCHDOG) {
+    if !store.wait_arrived(gate, 1, WATCHDOG, || a.is_finished()) {
         store.open_all();
         let _ = join(a);
         return Err(fail(sit, "thread A's write to call Store::save", "no save within 5 s"));

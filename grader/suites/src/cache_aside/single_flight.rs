@@ -158,7 +158,7 @@ fn other_keys_go_on(s: Subject) -> Result<(), Failure> {
     let sit = format!(
         "A front ({cfg}) over a store holding 1 → 10, 2 → 20. Thread A: get(1) at t=0, whose load is held at the suite's gate; meanwhile get(2) at t=1:"
     );
-    if !store.wait_arrived(gate, 1, WATCHDOG) {
+    if !store.wait_arrived(gate, 1, WATCHDOG, || a.is_finished()) {
         store.open_all();
         let _ = join(a);
         return Err(fail(sit, "thread A's get to call Store::load", "no load within 5 s"));
