@@ -112,7 +112,8 @@ fn a_new_exercise_passes_the_self_check_and_grades() {
         assert!(snapshot(&course) == before, "{args:?} wrote something");
     }
 
-    let (code, stdout, stderr) = grader(&course, &["new", "demo-slug", "--title", "A demo exercise"]);
+    let (code, stdout, stderr) =
+        grader(&course, &["new", "demo-slug", "--title", "A demo exercise", "--part", "front-door"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     for file in [
         "contracts/src/demo_slug.rs",
