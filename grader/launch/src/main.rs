@@ -26,7 +26,7 @@ use std::process::{Command, ExitCode};
 
 /// What the first run says before it compiles anything.
 const FIRST_RUN: &str = "First run: compiling the grader, then the hidden suites and your crate \
-(about 40 s on two idle cores, once). After that, grading an edit takes about a second.";
+(about a minute on two cores, once). After that, grading an edit takes about a second.";
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
