@@ -182,10 +182,10 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
         })?;
         ensure(yours >= lru + margin, || {
             let scan = *margin == SCAN_MARGIN;
-            fail(sit.clone(), format!("at least {:.2}% (LRU's + {margin} points)", lru + margin), format!("{yours:.2}%")).hint(if scan {
+            fail(sit.clone(), format!("at least {:.2}% (LRU's + {margin} percentage point{})", lru + margin, if *margin == 1.0 { "" } else { "s" }), format!("{yours:.2}%")).hint(if scan {
                 "A scan of keys used once must not flush the hot set: newcomers go to a small probation area (S3-FIFO's small FIFO, W-TinyLFU's window) and reach the main space only if they are used again (or win the frequency duel); keys evicted from probation are remembered in a ghost list (S3-FIFO) or a frequency sketch (W-TinyLFU)."
             } else {
-                "On skewed traffic, keep what is used often, not what was used last: W-TinyLFU admits a newcomer to the main space only if its estimated frequency (a count-min sketch, halved every 10 × capacity uses) beats the victim's; S3-FIFO gives a second chance to entries read since they entered. A plain FIFO or LRU does not reach the margin, nor an LFU that never forgets (popularity shifts)."
+                "On skewed traffic, keep what is used often, not what was used last: W-TinyLFU admits a newcomer to the main space only if its estimated frequency (a count-min sketch, halved every 10 × capacity uses) beats the victim's; S3-FIFO gives a second chance to entries read since they entered. A plain FIFO or LRU does not reach the margin."
             })
         })?;
     }

@@ -99,7 +99,7 @@ impl LruLockstep {
     }
 
     pub(super) fn put(&mut self, key: u64, value: u64, now: Nanos, ttl: Nanos) -> Result<Option<u64>, Failure> {
-        let len_before = self.len(now)?;
+        let len_before = self.checked_len(now, false)?;
         let want = self.model.put_answer(key, now, len_before);
         let got = self.subject.put(key, value, now, ttl);
         let call = Call::Put(key, value, now, ttl, got);
@@ -117,7 +117,7 @@ impl LruLockstep {
         }
         self.model.put(key, value, now, ttl, got);
         self.story.record(call);
-        self.len(now)?;
+        self.checked_len(now, false)?;
         Ok(got)
     }
 
@@ -137,8 +137,14 @@ impl LruLockstep {
         Ok(got)
     }
 
-    /// `len()`, checked against its bounds at `now`.
+    /// `len()`, checked against its bounds at `now`, told in the story.
     pub(super) fn len(&mut self, now: Nanos) -> Result<usize, Failure> {
+        self.checked_len(now, true)
+    }
+
+    /// `len()`, checked; told in the story only if `told` (the checks
+    /// around every put stay silent unless they fail).
+    fn checked_len(&mut self, now: Nanos, told: bool) -> Result<usize, Failure> {
         let got = self.subject.len();
         let live = self.model.live(now);
         let most = self.capacity.min(self.model.stored_at_most());
@@ -153,7 +159,9 @@ impl LruLockstep {
             };
             return Err(self.failure(call, expected, got.to_string(), BOUNDS));
         }
-        self.story.record(call);
+        if told {
+            self.story.record(call);
+        }
         Ok(got)
     }
 }
@@ -207,7 +215,7 @@ impl LfuLockstep {
             let expected = match (want, victim) {
                 (Some(k), Some((_, f))) => {
                     let why = match got.filter(|&g| g != key).and_then(|g| self.model.frequency(g)) {
-                        Some(g) if g > f => format!("; key {} was used {g} times", got.unwrap_or_default()),
+                        Some(g) if g > f => format!("; key {} was used {g} time{}", got.unwrap_or_default(), plural(g)),
                         Some(_) => format!("; key {} was used as often but more recently", got.unwrap_or_default()),
                         None => String::new(),
                     };
@@ -221,18 +229,24 @@ impl LfuLockstep {
             return Err(self.failure(call, expected, answer(got)));
         }
         self.story.record(call);
-        self.len()?;
+        self.checked_len(false)?;
         Ok(got)
     }
 
-    pub(super) fn len(&mut self) -> Result<usize, Failure> {
+    fn checked_len(&mut self, told: bool) -> Result<usize, Failure> {
         let got = self.subject.len();
         let want = self.model.len();
         let call = Call::Len(got);
         if got != want {
             return Err(self.failure(call, want.to_string(), got.to_string()));
         }
-        self.story.record(call);
+        if told {
+            self.story.record(call);
+        }
         Ok(got)
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
