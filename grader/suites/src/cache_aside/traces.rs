@@ -1,5 +1,7 @@
-//! Seeded request traces: Zipf-distributed keys (the skew of real caches) and
-//! a hot set interrupted by scans (the traffic that flushes an LRU).
+//! Seeded request traces: Zipf-distributed keys (the skew of real caches),
+//! the same with a popularity shift halfway (the traffic that an LFU without
+//! aging never adapts to), and a hot set interrupted by scans (the traffic
+//! that flushes an LRU).
 //!
 //! A trace is a `Vec<u64>` of keys. Popularity ranks are mapped to keys by a
 //! seeded bijection, so a key's number says nothing about its popularity
@@ -62,6 +64,32 @@ pub(super) fn zipf(rng: &mut impl Rng, universe: usize, alpha: f64, len: usize) 
     let salt = rng.random::<u64>();
     let keys = (0..len).map(|_| key_of(zipf.sample(rng), salt)).collect();
     Trace { name: format!("Zipf α={alpha} over {} keys, {} requests", thousands(universe), thousands(len)), keys }
+}
+
+/// `len` requests drawn from a Zipf distribution of exponent `alpha` over
+/// `universe` keys, whose popular keys change halfway: for the second half,
+/// rank `r` is mapped to the key of rank `(r + universe / 2) % universe` of
+/// the first half, so the hot keys of the first half turn cold and keys
+/// that were cold become the hot ones (a new day, a new release, the news).
+pub(super) fn zipf_shift(rng: &mut impl Rng, universe: usize, alpha: f64, len: usize) -> Trace {
+    let zipf = Zipf::new(universe, alpha);
+    let salt = rng.random::<u64>();
+    let (n, half) = (universe as u64, (universe / 2) as u64);
+    let keys = (0..len)
+        .map(|i| {
+            let rank = zipf.sample(rng);
+            let rank = if i < len / 2 { rank } else { (rank + half) % n };
+            key_of(rank, salt)
+        })
+        .collect();
+    Trace {
+        name: format!(
+            "Zipf α={alpha} over {} keys, {} requests, the popular keys changing halfway",
+            thousands(universe),
+            thousands(len)
+        ),
+        keys,
+    }
 }
 
 /// A hot set of `hot` keys read uniformly, `hot_run` requests at a time,
@@ -129,6 +157,26 @@ mod tests {
         // P(rank 1) = 1 / H(1000) ≈ 0.1336; P(rank 2) half of it.
         assert!((12_500..14_300).contains(&counts[0]), "{}", counts[0]);
         assert!((6_000..7_400).contains(&counts[1]), "{}", counts[1]);
+    }
+
+    #[test]
+    fn zipf_shift_swaps_hot_and_cold_halfway() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let t = zipf_shift(&mut rng, 1000, 1.0, 200_000);
+        let top = |keys: &[u64]| {
+            let mut counts = std::collections::HashMap::new();
+            for &k in keys {
+                *counts.entry(k).or_insert(0u32) += 1;
+            }
+            let (&k, _) = counts.iter().max_by_key(|&(_, c)| *c).expect("a non-empty half");
+            (k, counts)
+        };
+        let (first, first_counts) = top(&t.keys[..100_000]);
+        let (second, second_counts) = top(&t.keys[100_000..]);
+        assert_ne!(first, second);
+        // Each half's hottest key is cold in the other half (rank 501 of 1,000).
+        assert!(second_counts.get(&first).copied().unwrap_or(0) < 100);
+        assert!(first_counts.get(&second).copied().unwrap_or(0) < 100);
     }
 
     #[test]

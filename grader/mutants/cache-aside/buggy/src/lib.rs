@@ -6,11 +6,16 @@
 //!
 //! The broken pieces are short plain types (`plain`): an LRU over `BTreeMap`s
 //! (correct but for the feature's mistake), one over a `Vec` (O(n)), an LFU
-//! over a `BTreeSet`, a FIFO, and a one-lock front. Each mistake is marked
+//! over a `BTreeSet`, a FIFO, and a one-lock front (and the reference's own
+//! LFU, counts never aging, as the admission policy). Each mistake is marked
 //! `MISTAKE` where it is made.
 
-#[cfg(not(any(feature = "fifo")))]
+#[cfg(not(any(feature = "fifo", feature = "admission-plain-lfu")))]
 pub use cache_aside_solution::Admission;
+// MISTAKE (admission-plain-lfu): the reference's LFU, whose counts never age,
+// as the admission policy: yesterday's hot keys keep their counts forever.
+#[cfg(feature = "admission-plain-lfu")]
+pub use cache_aside_solution::Lfu as Admission;
 #[cfg(feature = "fifo")]
 pub use plain::Fifo as Admission;
 
