@@ -43,6 +43,7 @@ mod lockstep;
 pub mod model;
 mod ratios;
 mod show;
+mod simulation;
 mod traces;
 
 mod admission;
@@ -115,6 +116,6 @@ pub fn suite(learner: Subject, reference: Subject) -> Suite {
             Stage::new("admission", move |ctx| admission::run(s, ctx)),
             Stage::new("benchmarks", move |ctx| benchmarks::run(s, Subject::baseline(), reference, ctx)),
         ],
-        simulation: None,
+        simulation: Some(Box::new(move |ctx| simulation::simulate(s, reference, ctx))),
     }
 }
