@@ -307,7 +307,17 @@ pub fn hint(ctx: &Ctx, slug: Option<&str>) -> anyhow::Result<bool> {
         );
         return Ok(true);
     }
-    outln!("stage {}/{}  {}\nhint {}/{total}: {}", n + 1, ex.stages.len(), stage.title, shown + 1, stage.hints[shown]);
+    // Progress, not the code, says where the learner is: name it, so a hint
+    // read after an edit but before the next grade is not taken for advice
+    // about the edit.
+    outln!(
+        "stage {}/{}  {}  (the first stage your last `cargo grade {slug}` did not pass)\nhint {}/{total}: {}",
+        n + 1,
+        ex.stages.len(),
+        stage.title,
+        shown + 1,
+        stage.hints[shown]
+    );
     if shown + 1 < total {
         outln!("(run `cargo grader hint {slug}` again for the next one)");
     }

@@ -420,7 +420,7 @@ fn hint_and_watch_default_to_the_exercise_in_progress() {
     let (code, defaulted) = stdout(small_course(&progress).arg("hint"));
     assert_eq!(code, 0);
     assert!(
-        defaulted.starts_with("stage 2/3  refill is exact at fractional rates\nhint 1/2: Tokens come back lazily."),
+        defaulted.starts_with("stage 2/3  refill is exact at fractional rates  (the first stage your last `cargo grade token-bucket` did not pass)\nhint 1/2: Tokens come back lazily."),
         "{defaulted}"
     );
     assert_eq!(defaulted, named, "`hint` is `hint token-bucket` here");
