@@ -1,7 +1,8 @@
 //! Stage `complexity`: time per call of `LruCache` and `Lfu` at capacity
 //! 1,000 and 100,000, every entry in use, must not grow more than
 //! [`GROWTH_LIMIT`](crate::bench::GROWTH_LIMIT)× (a scan of the entries on
-//! any call grows about 100×). Then, once calls are known not to scan, the
+//! any call grows about 100×; no entry expires in the LRU's batches, so every
+//! put of a new key evicts a live entry). Then, once calls are known not to scan, the
 //! largest capacity, 2^20, filled and evicting in order (a quadratic
 //! implementation could not even fill it within the stage's time).
 
@@ -60,7 +61,7 @@ impl LruRun {
     fn new(make: fn(usize) -> Box<dyn TtlLru>, ctx: &Ctx, capacity: usize) -> LruRun {
         let mut cache = make(capacity);
         for i in 0..capacity as u64 {
-            cache.put(key_of(i, 4), i, i, ttl(i));
+            cache.put(key_of(i, 4), i, i, TTL);
         }
         LruRun { cache, rng: ctx.rng(40 + capacity as u64), keys: vec![0; OPS], fresh: 1 << 40, now: capacity as u64 }
     }
@@ -73,7 +74,7 @@ impl LruRun {
             for &k in keys {
                 now += 1;
                 if std::hint::black_box(cache.get(k, now)).is_none() {
-                    std::hint::black_box(cache.put(k, now, now, ttl(now)));
+                    std::hint::black_box(cache.put(k, now, now, TTL));
                 }
             }
         });
@@ -82,11 +83,12 @@ impl LruRun {
     }
 }
 
-/// Most entries live long; one in four expires soon, so expired entries are
-/// there to be found when a put needs room.
-fn ttl(i: u64) -> u64 {
-    if i % 4 == 0 { 5_000 } else { 1 << 50 }
-}
+/// Every entry lives long: no entry ever expires during the batches, so each
+/// put of a new key into the full cache must find its victim (the least
+/// recently used) without walking past live entries in search of an expired
+/// one. A walk from the least recent entry "until an expired one" looks at
+/// every entry here, O(n) per eviction.
+const TTL: u64 = 1 << 50;
 
 struct LfuRun {
     cache: Box<dyn Policy>,
@@ -124,7 +126,7 @@ pub(super) fn run(learner: Subject, reference: Subject, ctx: &Ctx) -> StageResul
     };
     let lru_figure = bench::complexity(
         "LruCache get/put, capacity 1,000 → 100,000",
-        "time per call grows with the number of entries: a scan for the least recent entry, or for an expired one? Link the entries in recency order (a doubly linked list in a slab, indices not pointers) and keep expiries in a heap or BTreeMap, so a put finds its victim without looking at every entry",
+        "time per call grows with the number of entries: a scan for the least recent entry, or a walk looking for an expired one (here none has expired, so the walk visits every entry)? Link the entries in recency order (a doubly linked list in a slab, indices not pointers) and keep expiries in a heap or BTreeMap, so a put finds its victim without looking at every entry",
         SMALL,
         bench::GROWTH_LIMIT,
         lru(learner),

@@ -1,7 +1,9 @@
 //! Stage `single-flight`: a hundred threads missing one key cause one load
 //! and every one of them answers its result (a value, a not-found, an error);
 //! an error is never cached; a load that blocks holds up no other key;
-//! negative entries live exactly `negative_ttl`, in their own bounded space;
+//! negative entries live exactly `negative_ttl`, in their own bounded space,
+//! and a flood of them pushes no found value out; a stored `u64::MAX` is a
+//! value like any other;
 //! the jitter of 10,000 consecutive keys is measured to the nanosecond and
 //! must spread over its band, the same in a fresh process.
 
@@ -30,6 +32,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     errors_not_cached(s)?;
     other_keys_go_on(s)?;
     negative_entries(s)?;
+    largest_value(s)?;
     jitter(s, ctx)?;
     Ok(vec![])
 }
@@ -198,11 +201,13 @@ fn negative_entries(s: Subject) -> Result<(), Failure> {
             .hint(hint)
         })?;
     }
-    // Their own bounded space: ten found values, then a flood of 1,000
+    // Their own bounded space: ten found values, then a flood of 2,000
     // absent keys. The found values stay (all hits), the negative entries
     // never exceed negative_capacity.
     for negative_capacity in [1, 5, 64] {
-        let cfg = config(10, SECOND, 0, SECOND, negative_capacity);
+        // Room for 1,000 found values, ten held: a flood of 2,000 "not
+        // found" stored among them would push the ten out.
+        let cfg = config(1_000, SECOND, 0, SECOND, negative_capacity);
         let store = GatedStore::new();
         for k in 0..10 {
             store.set(k, Some(k + 100));
@@ -213,9 +218,9 @@ fn negative_entries(s: Subject) -> Result<(), Failure> {
         }
         let held_before = f.len();
         let sit = format!(
-            "A front ({cfg}) over a store holding keys 0..10: gets of keys 0..10 at t=0 (all loaded), then gets of 1,000 keys the store does not hold"
+            "A front ({cfg}) over a store holding keys 0..10: gets of keys 0..10 at t=0 (all loaded), then gets of the 2,000 keys 10,000..12,000, which the store does not hold"
         );
-        for (i, k) in (1_000..2_000).enumerate() {
+        for (i, k) in (10_000..12_000).enumerate() {
             let _ = f.get(k, 1);
             let n = f.negative_len();
             ensure(n <= negative_capacity, || {
@@ -227,6 +232,41 @@ fn negative_entries(s: Subject) -> Result<(), Failure> {
                 .hint("Negative entries have their own bounded space: at most negative_capacity, evicting one to make room (a second LruCache fits). Otherwise a flood of lookups of keys that do not exist grows memory without end.")
             })?;
         }
+        // The last absent key was loaded by the get just before: a hit.
+        let last = 11_999;
+        let before = store.loads_of(last);
+        let got = f.get(last, 1);
+        ensure(got == Ok(None) && store.loads_of(last) == before, || {
+            fail(
+                format!("{sit}; then get({last}) again at once:"),
+                "Ok(None), a hit of its negative entry (no new load)",
+                format!("{} after {} more load(s)", shown(&got), store.loads_of(last) - before),
+            )
+            .hint("A not-found answer is cached as a negative entry: the get right after the one that loaded it is a hit.")
+        })?;
+        // The found values are all still there: hits, no new load.
+        for k in 0..10 {
+            let before = store.loads_of(k);
+            let got = f.get(k, 2);
+            let loads = store.loads_of(k) - before;
+            ensure(got == Ok(Some(k + 100)) && loads == 0, || {
+                fail(
+                    format!("{sit} at t=1; then get({k}) at t=2:"),
+                    format!("Ok(Some({})), a hit: negative entries never push a found value out", k + 100),
+                    format!("{} after {loads} new load(s)", shown(&got)),
+                )
+                .hint("Negative entries never push a found value out: keep them apart, in their own bounded space (a second LruCache of negative_capacity), never as placeholder values in the found values' cache.")
+            })?;
+        }
+        let n = f.negative_len();
+        ensure((1..=negative_capacity).contains(&n), || {
+            fail(
+                format!("{sit}; negative_len() after the flood:"),
+                format!("1 ≤ negative_len() ≤ {negative_capacity}: the negative entries held, the last one at least"),
+                format!("negative_len() = {n}"),
+            )
+            .hint("negative_len() counts the negative entries, kept in their own space. A \"not found\" stored as a placeholder value among the found values (u64::MAX, say) is not a negative entry: it takes a found value's room, and u64::MAX is a value a store may hold.")
+        })?;
         let held = f.len();
         ensure(held == held_before, || {
             fail(
@@ -238,6 +278,38 @@ fn negative_entries(s: Subject) -> Result<(), Failure> {
         })?;
     }
     Ok(())
+}
+
+/// A store may hold any u64, u64::MAX too: it is answered and cached like
+/// any other value (not mistaken for a "not found" placeholder).
+fn largest_value(s: Subject) -> Result<(), Failure> {
+    let cfg = config(10, SECOND, 0, SECOND, 10);
+    let store = GatedStore::new();
+    store.set(5, Some(u64::MAX));
+    store.set(u64::MAX, Some(u64::MAX));
+    let f = front(s, &store, cfg);
+    for (key, now) in [(5, 0), (5, 1), (u64::MAX, 2), (u64::MAX, 3), (5, 4)] {
+        let got = f.get(key, now);
+        let loads = store.loads_of(key);
+        ensure(got == Ok(Some(u64::MAX)) && loads == 1, || {
+            fail(
+                format!(
+                    "A front ({cfg}) over a store holding 5 → u64::MAX and u64::MAX → u64::MAX: get(5) at t=0 and 1, get(u64::MAX) at t=2 and 3, get(5) at t=4; at t={now}:"
+                ),
+                format!("Ok(Some({})) after 1 load of {key} (then a hit)", u64::MAX),
+                format!("{} after {loads} load(s) of {key}", shown(&got)),
+            )
+            .hint("Keys and values are any u64, u64::MAX included: cache a found value as it is, and keep \"not found\" apart (its own space, or an Option), never as a placeholder value such as u64::MAX.")
+        })?;
+    }
+    let (held, negative) = (f.len(), f.negative_len());
+    ensure(held == 2 && negative == 0, || {
+        fail(
+            "A front over a store holding 5 → u64::MAX and u64::MAX → u64::MAX, after gets of both keys: len() and negative_len()",
+            "len() = 2 (two found values), negative_len() = 0",
+            format!("len() = {held}, negative_len() = {negative}"),
+        )
+    })
 }
 
 /// Measures `j` of `key` to the nanosecond: the key's value lives

@@ -23,10 +23,16 @@ pub use plain::Fifo as Admission;
     feature = "lru-no-refresh",
     feature = "ttl-inclusive",
     feature = "ttl-lru-before-expired",
-    feature = "lru-linear"
+    feature = "lru-linear",
+    feature = "lru-walk-for-expired"
 )))]
 pub use cache_aside_solution::LruCache;
-#[cfg(any(feature = "lru-no-refresh", feature = "ttl-inclusive", feature = "ttl-lru-before-expired"))]
+#[cfg(any(
+    feature = "lru-no-refresh",
+    feature = "ttl-inclusive",
+    feature = "ttl-lru-before-expired",
+    feature = "lru-walk-for-expired"
+))]
 pub use plain::Lru as LruCache;
 #[cfg(feature = "lru-linear")]
 pub use plain::VecLru as LruCache;
@@ -42,7 +48,8 @@ pub use plain::Lfu;
     feature = "no-single-flight",
     feature = "caches-errors",
     feature = "unbounded-negative",
-    feature = "no-jitter"
+    feature = "no-jitter",
+    feature = "negative-in-main"
 )))]
 pub use cache_aside_solution::Front;
 #[cfg(any(
@@ -51,7 +58,8 @@ pub use cache_aside_solution::Front;
     feature = "no-single-flight",
     feature = "caches-errors",
     feature = "unbounded-negative",
-    feature = "no-jitter"
+    feature = "no-jitter",
+    feature = "negative-in-main"
 ))]
 pub use plain::Front;
 
@@ -130,7 +138,13 @@ mod plain {
             let expires = now + ttl;
             let mut evicted = None;
             if self.drop_key(key).is_none() && self.entries.len() >= self.capacity {
-                let expired = self.by_expiry.first().filter(|(at, _)| !alive(*at, now)).map(|&(_, k)| k);
+                let expired = if cfg!(feature = "lru-walk-for-expired") {
+                    // MISTAKE (lru-walk-for-expired): walk from the least recent entry until an
+                    // expired one turns up; with none expired, it visits every entry, O(n).
+                    self.by_use.values().copied().find(|k| !alive(self.entries[k].expires, now))
+                } else {
+                    self.by_expiry.first().filter(|(at, _)| !alive(*at, now)).map(|&(_, k)| k)
+                };
                 // MISTAKE (ttl-lru-before-expired): the least recently used goes even when an entry has expired.
                 let victim = match expired {
                     Some(k) if !cfg!(feature = "ttl-lru-before-expired") => Some(k),
@@ -375,6 +389,8 @@ mod plain {
     /// In the negative space: "not found", or (caches-errors) an error.
     const NOT_FOUND: u64 = 0;
     const ERROR: u64 = 1;
+    /// (negative-in-main) "not found", among the found values.
+    const PLACEHOLDER: u64 = u64::MAX;
 
     struct State {
         found: LruCache,
@@ -418,6 +434,11 @@ mod plain {
                         let ttl = self.ttl(key);
                         state.found.put(key, *v, now, ttl);
                     }
+                    // MISTAKE (negative-in-main): "not found" stored as a placeholder value among
+                    // the found values: it takes their room, and a stored u64::MAX reads as absent.
+                    Ok(None) if cfg!(feature = "negative-in-main") => {
+                        state.found.put(key, PLACEHOLDER, now, self.config.negative_ttl);
+                    }
                     Ok(None) => state.negative.put(key, NOT_FOUND, now, self.config.negative_ttl),
                     // MISTAKE (caches-errors): the error is remembered like an answer.
                     Err(_) if cfg!(feature = "caches-errors") => {
@@ -447,6 +468,9 @@ mod plain {
             let flight = {
                 let mut state = lock(&self.state);
                 if let Some(v) = state.found.get(key, now) {
+                    if cfg!(feature = "negative-in-main") && v == PLACEHOLDER {
+                        return Ok(None);
+                    }
                     return Ok(Some(v));
                 }
                 match state.negative.get(key, now) {
