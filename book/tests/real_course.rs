@@ -152,49 +152,27 @@ fn lessons_refer_to_stages_by_id_not_by_number() {
 /// the suites grade with, read from `grader/suites/src/bench.rs`.
 #[test]
 fn the_speed_floor_quoted_in_lessons_is_the_graded_one() {
-    let bench = repo_root().join("grader/suites/src/bench.rs");
-    let source = std::fs::read_to_string(&bench).expect("read bench.rs");
-    let threshold: f64 = source
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("pub const SPEED_THRESHOLD: f64 ="))
-        .and_then(|v| v.trim().trim_end_matches(';').parse().ok())
-        .unwrap_or_else(|| panic!("no `pub const SPEED_THRESHOLD: f64 = <number>;` in {}", bench.display()));
-    for lesson in &real_catalog().lessons {
-        let Some(exercise) = &lesson.exercise else { continue };
-        if !exercise.stages.iter().any(|s| s.id == "benchmarks") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&lesson.file)
-            .expect("read lesson")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        let quoted = numbers_before(&text, "× the speed of");
-        assert!(
-            !quoted.is_empty(),
-            "{} does not quote its speed floor as \"N× the speed of …\"",
-            lesson.file.display()
-        );
-        for q in quoted {
-            assert_eq!(
-                q,
-                threshold,
-                "{} quotes a speed floor of {q}×; the suites grade {threshold}×",
-                lesson.file.display()
-            );
-        }
-    }
+    lessons_quote_the_graded("SPEED_THRESHOLD", "× the speed of", "speed floor");
 }
 
+/// The growth bound a lesson quotes ("10× for 100× the keys") is the one the
+/// suites grade with.
 #[test]
 fn the_growth_bound_quoted_in_lessons_is_the_graded_one() {
+    lessons_quote_the_graded("GROWTH_LIMIT", "× for 100×", "growth bound");
+}
+
+/// Every lesson with a benchmark stage quotes the `f64` constant `name` of
+/// `bench.rs` as "N<marker>", and every such N equals it.
+fn lessons_quote_the_graded(name: &str, marker: &str, what: &str) {
     let bench = repo_root().join("grader/suites/src/bench.rs");
     let source = std::fs::read_to_string(&bench).expect("read bench.rs");
-    let limit: f64 = source
+    let declaration = format!("pub const {name}: f64 =");
+    let graded: f64 = source
         .lines()
-        .find_map(|l| l.trim().strip_prefix("pub const GROWTH_LIMIT: f64 ="))
+        .find_map(|l| l.trim().strip_prefix(declaration.as_str()))
         .and_then(|v| v.trim().trim_end_matches(';').parse().ok())
-        .unwrap_or_else(|| panic!("no `pub const GROWTH_LIMIT: f64 = <number>;` in {}", bench.display()));
+        .unwrap_or_else(|| panic!("no `{declaration} <number>;` in {}", bench.display()));
     for lesson in &real_catalog().lessons {
         let Some(exercise) = &lesson.exercise else { continue };
         if !exercise.stages.iter().any(|s| s.id == "benchmarks") {
@@ -205,10 +183,10 @@ fn the_growth_bound_quoted_in_lessons_is_the_graded_one() {
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ");
-        let quoted = numbers_before(&text, "× for 100×");
-        assert!(!quoted.is_empty(), "{} does not quote its growth bound as \"N× for 100× …\"", lesson.file.display());
+        let quoted = numbers_before(&text, marker);
+        assert!(!quoted.is_empty(), "{} does not quote its {what} as \"N{marker} …\"", lesson.file.display());
         for q in quoted {
-            assert_eq!(q, limit, "{} quotes a growth bound of {q}×; the suites grade {limit}×", lesson.file.display());
+            assert_eq!(q, graded, "{} quotes a {what} of {q}×; the suites grade {graded}×", lesson.file.display());
         }
     }
 }
