@@ -18,8 +18,9 @@ pub(super) struct Lag {
     applied: Vec<usize>,
     /// Reports sent, not yet delivered: (replica, position).
     in_flight: Vec<(u32, u64)>,
-    /// The largest position delivered for each replica (None: no report yet).
-    known: Vec<Option<u64>>,
+    /// The largest position delivered for each replica (every replica starts
+    /// at position 0).
+    known: Vec<u64>,
     /// How far behind each replica tends to fall: it applies a write with
     /// probability `1 / (1 + slowness)` on each tick.
     slowness: Vec<u32>,
@@ -36,7 +37,7 @@ impl Lag {
             writes: vec![],
             applied: vec![0; replicas as usize],
             in_flight: vec![],
-            known: vec![None; replicas as usize],
+            known: vec![0; replicas as usize],
             slowness,
         }
     }
@@ -69,7 +70,7 @@ impl Lag {
         }
         for &(r, p) in &delivered {
             let k = &mut self.known[r as usize];
-            *k = Some(k.map_or(p, |k| k.max(p)));
+            *k = (*k).max(p);
         }
         delivered
     }
@@ -90,29 +91,26 @@ impl Lag {
         }
         for &(r, p) in &all {
             let k = &mut self.known[r as usize];
-            *k = Some(k.map_or(p, |k| k.max(p)));
+            *k = (*k).max(p);
         }
         all
     }
 
     /// The largest position delivered for `replica`.
-    pub(super) fn known(&self, replica: u32) -> Option<u64> {
+    pub(super) fn known(&self, replica: u32) -> u64 {
         self.known[replica as usize]
     }
 
     /// The replicas known to have applied `position`.
     pub(super) fn caught_up(&self, position: u64) -> Vec<u32> {
-        (0..self.known.len() as u32).filter(|&r| self.known(r).is_some_and(|k| k >= position)).collect()
+        (0..self.known.len() as u32).filter(|&r| self.known(r) >= position).collect()
     }
 
     /// The replicas, each with what the router knows of it, as a failure
-    /// message shows them: `r0 applied 17, r1 applied 12, r2 no report`.
+    /// message shows them: `r0 at 17, r1 at 12, r2 at 0`.
     pub(super) fn describe(&self) -> String {
         (0..self.known.len())
-            .map(|r| match self.known[r] {
-                Some(p) => format!("r{r} reported {p}"),
-                None => format!("r{r} no report yet"),
-            })
+            .map(|r| format!("r{r} at {}", self.known[r]))
             .collect::<Vec<_>>()
             .join(", ")
     }

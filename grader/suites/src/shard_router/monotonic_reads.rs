@@ -86,7 +86,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
                     let before = sessions[i].position;
                     let t = router.read(&mut sessions[i]);
                     let want = match t {
-                        Target::Replica(r) => Position(lag.known(r).unwrap_or(0)),
+                        Target::Replica(r) => Position(lag.known(r)),
                         Target::Primary => Position(latest),
                     };
                     let got = sessions[i].position;

@@ -88,7 +88,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
                     let t = router.read(&mut sessions[i]);
                     let caught = lag.caught_up(p);
                     let ok = match t {
-                        Target::Replica(r) => r < replicas && lag.known(r).is_some_and(|k| k >= p),
+                        Target::Replica(r) => r < replicas && lag.known(r) >= p,
                         Target::Primary => caught.is_empty(),
                     };
                     let step = format!("session {i} (at {p}): read → {t}");
@@ -97,7 +97,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
                             Target::Replica(r) if r >= replicas => (format!("a replica in 0..{replicas} or the primary"), "Replica ids are 0..replicas.".to_string()),
                             Target::Replica(r) => (
                                 format!("a replica whose largest report is ≥ {p} (caught up: {caught:?}), or the primary if none"),
-                                format!("Replica {r} has only reported {}: reading it would miss the session's own write. {HINT_CAUGHT_UP}", lag.known(r).map_or("nothing".into(), |k| k.to_string())),
+                                format!("Replica {r} has only reported {}: reading it would miss the session's own write. {HINT_CAUGHT_UP}", lag.known(r)),
                             ),
                             Target::Primary => (
                                 format!("one of the caught-up replicas {caught:?}"),
