@@ -1,12 +1,13 @@
 //! The shard-router reference against peer crates, answers checked equal
 //! before anything is timed.
 //!
-//! - **Hash routing**: `Jump::shard_for` (FNV-1a 64 + MurmurHash3's `fmix64`
-//!   + jump consistent hash, written out in the reference) against the same
-//!   pipeline assembled from crates: `fnv::FnvHasher` (FNV-1a 64), the same
-//!   finalizer, then `jump_consistent_hash::hash`. Equal answers prove the
-//!   reference's hash is the FNV-1a it claims to be, and its jump the
-//!   paper's. Keys: `user:<n>` strings, as a shard key usually looks.
+//! - **Hash routing**: `Jump::shard_for` (FNV-1a 64, then MurmurHash3's
+//!   `fmix64`, then jump consistent hash, written out in the reference)
+//!   against the same pipeline assembled from crates: `fnv::FnvHasher`
+//!   (FNV-1a 64), the same finalizer, then `jump_consistent_hash::hash`.
+//!   Equal answers prove the reference's hash is the FNV-1a it claims to
+//!   be, and its jump the paper's. Keys: `user:<n>` strings, as a shard key
+//!   usually looks.
 //! - **Scatter-gather**: `merge_top_k` against `itertools::kmerge_by` over
 //!   the same slices, each cut at the cursor by the same binary search, then
 //!   `take(k)`. Both are k-way heap merges; the figure says what the
