@@ -96,7 +96,8 @@ impl Ranges {
     /// The lower bound of the range holding `key`, and its shard.
     fn holding(&self, key: &[u8]) -> (&Vec<u8>, ShardId) {
         use std::ops::Bound::{Included, Unbounded};
-        let (lo, &shard) = self.starts.range::<[u8], _>((Unbounded, Included(key))).next_back().expect("the empty key starts a range");
+        let (lo, &shard) =
+            self.starts.range::<[u8], _>((Unbounded, Included(key))).next_back().expect("the empty key starts a range");
         (lo, shard)
     }
 
@@ -128,7 +129,12 @@ impl RangeRouter for Ranges {
     }
 
     fn merge(&mut self, left: ShardId) -> Result<RangeMove, RangeError> {
-        let lo = self.starts.iter().find(|(_, s)| **s == left).map(|(k, _)| k.clone()).ok_or(RangeError::UnknownShard(left))?;
+        let lo = self
+            .starts
+            .iter()
+            .find(|(_, s)| **s == left)
+            .map(|(k, _)| k.clone())
+            .ok_or(RangeError::UnknownShard(left))?;
         let mid = self.end_of(&lo).ok_or(RangeError::NoRightNeighbour(left))?;
         let hi = self.end_of(&mid);
         let from = self.starts.remove(&mid).expect("the neighbour starts at mid");
@@ -277,4 +283,3 @@ pub fn merge_top_k(shards: &[&[Item]], k: usize, after: Option<Cursor>) -> Page 
     });
     Page { items: candidates, next }
 }
-

@@ -58,7 +58,9 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
             let (x, y) = (a.shard_for(key), b.shard_for(key));
             ensure(x < n, || {
                 fail(format!("A router of {n} shards: shard_for({}).", show_key(key)), format!("a shard in 0..{n}"), x)
-                    .hint("Reduce the hash into 0..n: every key, the empty one included, must land on an existing shard.")
+                    .hint(
+                        "Reduce the hash into 0..n: every key, the empty one included, must land on an existing shard.",
+                    )
             })?;
             ensure(x == y, || {
                 fail(
@@ -108,9 +110,10 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
             for k in set {
                 per[router.shard_for(k) as usize] += 1;
             }
-            let (lo, hi) = per.iter().enumerate().fold((0, 0), |(lo, hi), (i, &c)| {
-                (if c < per[lo] { i } else { lo }, if c > per[hi] { i } else { hi })
-            });
+            let (lo, hi) = per
+                .iter()
+                .enumerate()
+                .fold((0, 0), |(lo, hi), (i, &c)| (if c < per[lo] { i } else { lo }, if c > per[hi] { i } else { hi }));
             for (shard, count) in [(lo, per[lo]), (hi, per[hi])] {
                 ensure((700..=1_300).contains(&count), || {
                     fail(

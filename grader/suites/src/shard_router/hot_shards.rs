@@ -130,7 +130,8 @@ impl Watch {
         // Cooling down: 8 quiet windows.
         if self.cooling && n >= 8 * w {
             for &s in &hot {
-                let quiet = (1..=8).all(|i| 2 * self.counts(n - i * w, n - (i - 1) * w)[s as usize] * shards <= factor * w as u64);
+                let quiet = (1..=8)
+                    .all(|i| 2 * self.counts(n - i * w, n - (i - 1) * w)[s as usize] * shards <= factor * w as u64);
                 ensure(!quiet, || {
                     fail(
                         situation.clone(),
@@ -149,7 +150,8 @@ impl Watch {
         let n = self.stream.len();
         let w = self.config.window as usize;
         let got = self.det.split_point(shard);
-        let situation = format!("{}: split_point({shard}) after {} accesses (shard {shard} is hot).", self.what, thousands(n));
+        let situation =
+            format!("{}: split_point({shard}) after {} accesses (shard {shard} is hot).", self.what, thousands(n));
         let Some(at) = got else {
             return Err(fail(situation, "Some(key): a key recorded for that shard", "None").hint(
                 "Keep a bounded sample of the keys recorded (the last max_tracked_keys accesses, or a reservoir sample), with their shard, and answer from it.",
@@ -206,15 +208,23 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     // Zipf α 1.0 over 10,000 keys, key rank r on shard r mod 64: shard 0
     // takes about a tenth of the traffic.
     let zipf = Zipf::new(10_000, 1.0);
-    let mut w = Watch::new(s, 64, config(2, 10_000, 20_000, 1024), "Zipf α 1.0 over 10,000 keys, key of rank r on shard r mod 64");
+    let mut w = Watch::new(
+        s,
+        64,
+        config(2, 10_000, 20_000, 1024),
+        "Zipf α 1.0 over 10,000 keys, key of rank r on shard r mod 64",
+    );
     for _ in 0..60_000 {
         let r = zipf.sample(&mut rng);
         w.record((r % 64) as u32, key_of(r, salt))?;
     }
-    ensure(w.det.hot().contains(&0), || fail(format!("{}: hot() after 60,000 accesses.", w.what), "shard 0 among them", format!("{:?}", w.det.hot())))?;
+    ensure(w.det.hot().contains(&0), || {
+        fail(format!("{}: hot() after 60,000 accesses.", w.what), "shard 0 among them", format!("{:?}", w.det.hot()))
+    })?;
 
     // 4,096 shards, one singled out (5% of the traffic, t = 16/4,096).
-    let mut w = Watch::new(s, 4096, config(16, 20_000, 0, 4096), "shard 4,000 takes 5% of the accesses, the rest uniform");
+    let mut w =
+        Watch::new(s, 4096, config(16, 20_000, 0, 4096), "shard 4,000 takes 5% of the accesses, the rest uniform");
     for i in 0..60_000u64 {
         let shard = if rng.random_range(0..20) == 0 { 4000 } else { rng.random_range(0..4096) };
         w.record(shard, key_of(i, salt))?;
@@ -230,7 +240,12 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     }
 
     // A burst, then 8 quiet windows: it cools down.
-    let mut w = Watch::new(s, 16, config(2, 1_000, 0, 256), "shard 3 takes half the accesses for 5,000, then 2% of them (the other shards share the rest)");
+    let mut w = Watch::new(
+        s,
+        16,
+        config(2, 1_000, 0, 256),
+        "shard 3 takes half the accesses for 5,000, then 2% of them (the other shards share the rest)",
+    );
     for i in 0..15_000u64 {
         let shard = match (i < 5_000, rng.random_range(0..50)) {
             (true, _) if i % 2 == 0 => 3,
@@ -249,12 +264,21 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     // Split points: shard 5 of 8 takes 60%, its keys Zipf α 0.8 (no key
     // above 10% of the shard); shard 6 takes 40%, one key 90% of it.
     let zipf = Zipf::new(10_000, 0.8);
-    let mut w = Watch::new(s, 8, config(2, 5_000, 0, 256), "shard 5 takes 60% of the accesses (Zipf α 0.8 keys), shard 6 the rest (one key 90% of them)");
+    let mut w = Watch::new(
+        s,
+        8,
+        config(2, 5_000, 0, 256),
+        "shard 5 takes 60% of the accesses (Zipf α 0.8 keys), shard 6 the rest (one key 90% of them)",
+    );
     for _ in 0..20_000 {
         if rng.random_range(0..10) < 6 {
             w.record(5, key_of(zipf.sample(&mut rng), salt))?;
         } else {
-            let key = if rng.random_range(0..10) == 0 { key_of(rng.random_range(0..1_000), salt ^ 1) } else { b"celebrity".to_vec() };
+            let key = if rng.random_range(0..10) == 0 {
+                key_of(rng.random_range(0..1_000), salt ^ 1)
+            } else {
+                b"celebrity".to_vec()
+            };
             w.record(6, key)?;
         }
     }
@@ -262,8 +286,12 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     w.check_split(6)?;
     let never = w.det.split_point(2);
     ensure(never.is_none(), || {
-        fail(format!("{}: split_point(2), a shard never accessed.", w.what), "None", show_key(&never.unwrap_or_default()))
-            .hint("No access of that shard was ever recorded: there is nothing to split.")
+        fail(
+            format!("{}: split_point(2), a shard never accessed.", w.what),
+            "None",
+            show_key(&never.unwrap_or_default()),
+        )
+        .hint("No access of that shard was ever recorded: there is nothing to split.")
     })?;
 
     // Memory: a million distinct keys, bounded after every call.
@@ -288,4 +316,3 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     }
     Ok(vec![])
 }
-

@@ -109,9 +109,6 @@ impl Lag {
     /// The replicas, each with what the router knows of it, as a failure
     /// message shows them: `r0 at 17, r1 at 12, r2 at 0`.
     pub(super) fn describe(&self) -> String {
-        (0..self.known.len())
-            .map(|r| format!("r{r} at {}", self.known[r]))
-            .collect::<Vec<_>>()
-            .join(", ")
+        (0..self.known.len()).map(|r| format!("r{r} at {}", self.known[r])).collect::<Vec<_>>().join(", ")
     }
 }

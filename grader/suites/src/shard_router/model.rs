@@ -6,6 +6,11 @@
 //! router). [`top_k`] is the exact global order of a scatter-gather read:
 //! every shard's items in one list, sorted, then cut after the cursor.
 
+use contracts::shard_router::RangeMove;
+
+/// A range as `RangeRouter::ranges` lists it: `(lo, hi, shard)`.
+pub(super) type Listed = (Vec<u8>, Option<Vec<u8>>, u32);
+
 /// One range of the model: `[lo, hi)`, `hi == None` for "to the end of the
 /// key space".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +62,7 @@ impl RangeModel {
 
     /// Splits the range holding `at`: `[lo, at)` stays, `[at, hi)` goes to a
     /// fresh id. Answers the moved range `(at, hi)`, from, to.
-    pub(super) fn split(&mut self, at: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>, u32, u32), Refused> {
+    pub(super) fn split(&mut self, at: &[u8]) -> Result<RangeMove, Refused> {
         let i = self.index_of(at);
         if self.ranges[i].lo == at {
             return Err(Refused::ExistingBound);
@@ -67,20 +72,20 @@ impl RangeModel {
         let hi = self.ranges[i].hi.replace(at.to_vec());
         let from = self.ranges[i].shard;
         self.ranges.insert(i + 1, Range { lo: at.to_vec(), hi: hi.clone(), shard: to });
-        Ok((at.to_vec(), hi, from, to))
+        Ok(RangeMove { lo: at.to_vec(), hi, from, to })
     }
 
     /// The range of `left` absorbs its right neighbour, whose id retires.
     /// Answers the moved range (the neighbour's `(lo, hi)`), from (the
     /// neighbour), to (`left`).
-    pub(super) fn merge(&mut self, left: u32) -> Result<(Vec<u8>, Option<Vec<u8>>, u32, u32), Refused> {
+    pub(super) fn merge(&mut self, left: u32) -> Result<RangeMove, Refused> {
         let i = self.ranges.iter().position(|r| r.shard == left).ok_or(Refused::UnknownShard)?;
         if i + 1 == self.ranges.len() {
             return Err(Refused::NoRightNeighbour);
         }
         let right = self.ranges.remove(i + 1);
         self.ranges[i].hi = right.hi.clone();
-        Ok((right.lo, right.hi, right.shard, left))
+        Ok(RangeMove { lo: right.lo, hi: right.hi, from: right.shard, to: left })
     }
 
     /// The live shard ids.
@@ -113,7 +118,12 @@ pub(super) fn top_k(sorted: &[(u64, u64)], k: usize, after: Option<(u64, u64)>) 
 /// `shards` shards of items for a scatter-gather check: each shard sorted,
 /// ids distinct across shards, scores from a small range so that ties
 /// across shards are frequent (broken by id), some shards empty.
-pub(super) fn shards_of_items(rng: &mut impl rand::Rng, shards: usize, per_shard: usize, scores: u64) -> Vec<Vec<(u64, u64)>> {
+pub(super) fn shards_of_items(
+    rng: &mut impl rand::Rng,
+    shards: usize,
+    per_shard: usize,
+    scores: u64,
+) -> Vec<Vec<(u64, u64)>> {
     use rand::RngExt;
     let mut next_id: u64 = rng.random_range(0..1_000);
     let mut out = Vec::with_capacity(shards);

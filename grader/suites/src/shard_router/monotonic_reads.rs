@@ -51,7 +51,10 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
         };
         ensure(now >= seen, || {
             fail(
-                format!("ReadRouter::new(2), 10 writes, applied(0, 9), applied(1, 4); one session reads {} times.", i + 1),
+                format!(
+                    "ReadRouter::new(2), 10 writes, applied(0, 9), applied(1, 4); one session reads {} times.",
+                    i + 1
+                ),
                 format!("a target at least as far along as the last read ({seen})"),
                 format!("{t}, at {now}: the session went back in time"),
             )
@@ -65,7 +68,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     for replicas in [1u32, 2, 5, 16] {
         let router = (s.reads)(replicas);
         let mut lag = Lag::new(&mut rng, replicas);
-        let mut sessions = vec![Session::new(); 4];
+        let mut sessions = [Session::new(); 4];
         let mut latest = 0u64;
         let mut story: Story<String> = Story::new();
         for _ in 0..5_000 {

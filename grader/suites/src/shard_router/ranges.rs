@@ -11,7 +11,7 @@ use rand::{Rng, RngExt};
 
 use super::Subject;
 use super::keys::{random_key, show_key};
-use super::model::{RangeModel, Refused};
+use super::model::{Listed, RangeModel, Refused};
 use grader_protocol::Failure;
 
 use crate::harness::{Ctx, StageResult, Story, WithHint, fail};
@@ -27,8 +27,9 @@ fn show_move(m: &Result<RangeMove, RangeError>) -> String {
     }
 }
 
-fn show_ranges(rs: &[(Vec<u8>, Option<Vec<u8>>, u32)]) -> String {
-    let mut shown: Vec<String> = rs.iter().take(8).map(|(lo, hi, s)| format!("[{}, {}) → {s}", show_key(lo), show_hi(hi))).collect();
+fn show_ranges(rs: &[Listed]) -> String {
+    let mut shown: Vec<String> =
+        rs.iter().take(8).map(|(lo, hi, s)| format!("[{}, {}) → {s}", show_key(lo), show_hi(hi))).collect();
     if rs.len() > 8 {
         shown.push(format!("… {} ranges in all", rs.len()));
     }
@@ -69,15 +70,21 @@ impl Lockstep {
     fn split(&mut self, at: &[u8]) -> Result<(), Failure> {
         let got = self.router.split(at);
         let want = match self.model.split(at) {
-            Ok((lo, hi, from, to)) => Ok(RangeMove { lo, hi, from, to }),
+            Ok(m) => Ok(m),
             Err(_) => Err(RangeError::AlreadyABound(at.to_vec())),
         };
         let call = format!("split({})", show_key(at));
         let agree = got == want;
         let hint = match (&want, &got) {
-            (Err(_), Ok(_)) => "A split at a key that already starts a range (the empty key starts the first one) is Err(AlreadyABound(at)) and changes nothing.",
-            (Ok(w), Ok(g)) if w.to != g.to => "The new range takes the next id: one more than the largest id ever given out, even if that shard has since been merged away; ids are never reused.",
-            (Ok(_), Ok(_)) => "The answer is what moved: lo = at, hi the old range's end (None for the last range), from the old shard, to the new one.",
+            (Err(_), Ok(_)) => {
+                "A split at a key that already starts a range (the empty key starts the first one) is Err(AlreadyABound(at)) and changes nothing."
+            }
+            (Ok(w), Ok(g)) if w.to != g.to => {
+                "The new range takes the next id: one more than the largest id ever given out, even if that shard has since been merged away; ids are never reused."
+            }
+            (Ok(_), Ok(_)) => {
+                "The answer is what moved: lo = at, hi the old range's end (None for the last range), from the old shard, to the new one."
+            }
             _ => HINT_BOUNDS,
         };
         let situation = self.told();
@@ -90,15 +97,21 @@ impl Lockstep {
     fn merge(&mut self, left: u32) -> Result<(), Failure> {
         let got = self.router.merge(left);
         let want = match self.model.merge(left) {
-            Ok((lo, hi, from, to)) => Ok(RangeMove { lo, hi, from, to }),
+            Ok(m) => Ok(m),
             Err(Refused::NoRightNeighbour) => Err(RangeError::NoRightNeighbour(left)),
             Err(_) => Err(RangeError::UnknownShard(left)),
         };
         let call = format!("merge({left})");
         let hint = match &want {
-            Err(RangeError::NoRightNeighbour(_)) => "The last range has no right neighbour: Err(NoRightNeighbour(left)), nothing changes.",
-            Err(_) => "A shard that holds no range (never given out, or retired by a merge) is Err(UnknownShard(left)), and nothing changes.",
-            Ok(_) => "merge(left): left's range absorbs the range right after it in key order (not the next id); the answer is the absorbed range [mid, hi), from the neighbour, to left.",
+            Err(RangeError::NoRightNeighbour(_)) => {
+                "The last range has no right neighbour: Err(NoRightNeighbour(left)), nothing changes."
+            }
+            Err(_) => {
+                "A shard that holds no range (never given out, or retired by a merge) is Err(UnknownShard(left)), and nothing changes."
+            }
+            Ok(_) => {
+                "merge(left): left's range absorbs the range right after it in key order (not the next id); the answer is the absorbed range [mid, hi), from the neighbour, to left."
+            }
         };
         let situation = self.told();
         self.story.check(got == want, format!("{call} → {}", show_move(&got)), |_| {
@@ -109,8 +122,7 @@ impl Lockstep {
 
     /// ranges() and shard_for at every bound and just below it.
     fn compare(&mut self, after: &str) -> Result<(), Failure> {
-        let want: Vec<(Vec<u8>, Option<Vec<u8>>, u32)> =
-            self.model.ranges.iter().map(|r| (r.lo.clone(), r.hi.clone(), r.shard)).collect();
+        let want: Vec<Listed> = self.model.ranges.iter().map(|r| (r.lo.clone(), r.hi.clone(), r.shard)).collect();
         let got = self.router.ranges();
         if got != want {
             return Err(fail(format!("{}\n  then ranges()", self.told()), show_ranges(&want), show_ranges(&got)).hint(
@@ -133,7 +145,12 @@ impl Lockstep {
             if w != g {
                 let is_bound = self.model.ranges.iter().any(|r| r.lo == k);
                 return Err(fail(
-                    format!("{}\n  then shard_for({}){}", self.told(), show_key(&k), if is_bound { " (a split point)" } else { "" }),
+                    format!(
+                        "{}\n  then shard_for({}){}",
+                        self.told(),
+                        show_key(&k),
+                        if is_bound { " (a split point)" } else { "" }
+                    ),
                     w,
                     g,
                 )

@@ -65,7 +65,7 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     for replicas in [1u32, 3, 8, 64] {
         let router = (s.reads)(replicas);
         let mut lag = Lag::new(&mut rng, replicas);
-        let mut sessions = vec![Session::new(); 6];
+        let mut sessions = [Session::new(); 6];
         let mut story: Story<String> = Story::new();
         for _ in 0..5_000 {
             match rng.random_range(0..10) {

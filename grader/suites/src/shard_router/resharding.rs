@@ -81,7 +81,12 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
             let (g, f) = (router.shard_for(k), fresh.shard_for(k));
             ensure(g == f, || {
                 fail(
-                    format!("A router grown by add_shard() from {n} to {} shards, and a router new({}): shard_for({}).", n + 1, n + 1, show_key(k)),
+                    format!(
+                        "A router grown by add_shard() from {n} to {} shards, and a router new({}): shard_for({}).",
+                        n + 1,
+                        n + 1,
+                        show_key(k)
+                    ),
                     format!("the same shard from both ({f})"),
                     format!("{g} from the grown one"),
                 )

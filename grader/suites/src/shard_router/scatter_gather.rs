@@ -50,8 +50,15 @@ fn want_page(sorted: &[(u64, u64)], k: usize, after: Option<Cursor>) -> Page {
     Page { items: items.into_iter().map(|(score, id)| Item { score, id }).collect(), next }
 }
 
-fn check(s: Subject, shards: &[Vec<(u64, u64)>], k: usize, after: Option<Cursor>, what: &str) -> Result<Page, grader_protocol::Failure> {
-    let items: Vec<Vec<Item>> = shards.iter().map(|s| s.iter().map(|&(score, id)| Item { score, id }).collect()).collect();
+fn check(
+    s: Subject,
+    shards: &[Vec<(u64, u64)>],
+    k: usize,
+    after: Option<Cursor>,
+    what: &str,
+) -> Result<Page, grader_protocol::Failure> {
+    let items: Vec<Vec<Item>> =
+        shards.iter().map(|s| s.iter().map(|&(score, id)| Item { score, id }).collect()).collect();
     let slices: Vec<&[Item]> = items.iter().map(Vec::as_slice).collect();
     let got = (s.merge)(&slices, k, after);
     let want = want_page(&all_sorted(shards), k, after);
@@ -96,12 +103,25 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
     check(s, &ex, 0, Some(Cursor { score: 70, id: 1 }), " (k = 0)")?;
     check(s, &[], 5, None, " (no shards)")?;
     check(s, &[vec![], vec![]], 5, None, " (empty shards)")?;
-    check(s, &[vec![(u64::MAX, u64::MAX)], vec![(u64::MAX, 0), (0, 0)]], 2, None, " (scores and ids at the ends of u64)")?;
-    check(s, &[vec![(u64::MAX, u64::MAX)], vec![(u64::MAX, 0), (0, 1)]], 2, Some(Cursor { score: u64::MAX, id: 0 }), "")?;
+    check(
+        s,
+        &[vec![(u64::MAX, u64::MAX)], vec![(u64::MAX, 0), (0, 0)]],
+        2,
+        None,
+        " (scores and ids at the ends of u64)",
+    )?;
+    check(
+        s,
+        &[vec![(u64::MAX, u64::MAX)], vec![(u64::MAX, 0), (0, 1)]],
+        2,
+        Some(Cursor { score: u64::MAX, id: 0 }),
+        "",
+    )?;
 
     // Random shards: pages concatenate to the full order.
     let mut rng = ctx.rng(70);
-    for (shards, per, scores) in [(1, 50, 10), (2, 30, 5), (7, 100, 20), (16, 500, 1_000), (64, 40, 3), (4096, 3, 100)] {
+    for (shards, per, scores) in [(1, 50, 10), (2, 30, 5), (7, 100, 20), (16, 500, 1_000), (64, 40, 3), (4096, 3, 100)]
+    {
         for _ in 0..3 {
             let data = shards_of_items(&mut rng, shards, per, scores);
             let total: usize = data.iter().map(Vec::len).sum();
@@ -120,7 +140,8 @@ pub(super) fn run(s: Subject, ctx: &Ctx) -> StageResult {
                     None => break,
                 }
                 if pages > total + 1 {
-                    return Err(fail("a walk of pages with next", "an end (next None)", "more pages than items").hint("next must be None once the page reached the end."));
+                    return Err(fail("a walk of pages with next", "an end (next None)", "more pages than items")
+                        .hint("next must be None once the page reached the end."));
                 }
             }
             // A random cursor, not necessarily an item.
