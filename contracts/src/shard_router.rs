@@ -333,12 +333,16 @@ pub trait HotShards: Send {
 
     /// A key at which to split `shard`'s range: one that divides its recent
     /// accesses roughly in half. `None` when no access of `shard` was ever
-    /// recorded. For a shard in `hot()` it is `Some(key)`, `key` is a key
+    /// recorded. For a shard in `hot()`, when `max_tracked_keys ≥ 16 ×
+    /// shards / factor` (enough room for a bounded sample of the recent
+    /// accesses to hold many of a hot shard's keys; the suite's
+    /// configurations have it), the answer is `Some(key)`, `key` is a key
     /// recorded for that shard, and when no single key took more than 10%
     /// of the shard's accesses in the last `window`, between 25% and 75% of
     /// those accesses were to keys smaller than `key`. (When one key takes
     /// most of a shard's traffic no split can halve it: that is the hot
-    /// *key* of the lesson, for which any recorded key is an answer.)
+    /// *key* of the lesson, for which any recorded key is an answer.) For
+    /// other shards, `Some` or `None`.
     fn split_point(&self, shard: ShardId) -> Option<Vec<u8>>;
 
     /// How many keys the detector holds now: at most
